@@ -256,7 +256,10 @@ func TestStateChecks(t *testing.T) {
 	if !errors.As(err, &le) || le.Status != 409 {
 		t.Fatalf("Invoke of Pending = %v, want 409", err)
 	}
-	r.set(func(c *lambda.FunctionConfiguration) { c.State = lambda.StateFailed; c.StateReason = "no python3.12 here" })
+	r.set(func(c *lambda.FunctionConfiguration) {
+		c.State = lambda.StateFailed
+		c.StateReason = "no python3.12 here"
+	})
 	_, err = iv.Invoke(context.Background(), req(`{}`))
 	if !errors.As(err, &le) || le.Status != 409 {
 		t.Fatalf("Invoke of Failed = %v, want 409", err)
