@@ -42,9 +42,9 @@ type Options struct {
 // Backbone is an open JetStream connection (and the embedded server, if any).
 // Close releases everything; it is safe for concurrent use.
 type Backbone struct {
-	srv  *server.Server // nil when external
-	nc   *nats.Conn
-	js   jetstream.JetStream
+	srv    *server.Server // nil when external
+	nc     *nats.Conn
+	js     jetstream.JetStream
 	lock   *os.File
 	log    *slog.Logger
 	closed chan struct{} // closed by the connection's closed handler
