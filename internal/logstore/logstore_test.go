@@ -1,0 +1,129 @@
+package logstore
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/lambdad/lambdad/internal/logs"
+)
+
+func newStore(t *testing.T) *Store {
+	t.Helper()
+	srv, err := server.NewServer(&server.Options{JetStream: true, StoreDir: t.TempDir(), DontListen: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	t.Cleanup(srv.Shutdown)
+	if !srv.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats server not ready")
+	}
+	nc, err := nats.Connect("", nats.InProcessServer(srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(context.Background(), nc, js, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestSubjectRoundTrip(t *testing.T) {
+	for _, g := range []string{"/aws/lambda/my-fn_1", "/custom/group.name", "/aws/lambda/with.dot"} {
+		if got := groupOf(Subject(g)); got != g {
+			t.Errorf("groupOf(Subject(%q)) = %q", g, got)
+		}
+	}
+}
+
+func TestWriteReadFollow(t *testing.T) {
+	s := newStore(t)
+	t0 := time.Now()
+	for i := 0; i < 5; i++ {
+		s.Write(logs.Record{Group: "/aws/lambda/a", Stream: "2026/11/22/[$LATEST]abc", Time: t0.Add(time.Duration(i) * time.Millisecond), Message: []byte(fmt.Sprintf("a%d\n", i))})
+		s.Write(logs.Record{Group: "/aws/lambda/b", Stream: "s", Time: t0, Message: []byte("b\n")})
+	}
+	if err := s.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// Records published with core NATS are stored asynchronously: wait
+	// until all ten are in the stream.
+	st, _ := s.js.Stream(ctx, streamName)
+	for {
+		info, err := st.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.State.Msgs == 10 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("stream holds %d records, want 10", info.State.Msgs)
+		case <-time.After(time.Millisecond):
+		}
+	}
+	var got []string
+	err := s.Read(ctx, Query{Groups: []string{"/aws/lambda/a"}}, func(r logs.Record) error {
+		if r.Group != "/aws/lambda/a" || r.Stream != "2026/11/22/[$LATEST]abc" {
+			t.Errorf("record = %+v", r)
+		}
+		got = append(got, string(r.Message))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != "[a0\n a1\n a2\n a3\n a4\n]" {
+		t.Errorf("Read = %q", got)
+	}
+	// An empty group reads nothing and returns at once.
+	if err := s.Read(ctx, Query{Groups: []string{"/aws/lambda/none"}}, func(logs.Record) error { t.Error("unexpected record"); return nil }); err != nil {
+		t.Fatal(err)
+	}
+
+	// Follow: a record written after Read started arrives.
+	fctx, fcancel := context.WithCancel(ctx)
+	seen := make(chan string, 16)
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Read(fctx, Query{Groups: []string{"/aws/lambda/b"}, Since: time.Now()}, func(r logs.Record) error {
+			seen <- string(r.Message)
+			return nil
+		})
+	}()
+	// Keep writing until the follower, which may start late, sees one.
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for waiting := true; waiting; {
+		select {
+		case m := <-seen:
+			if m != "late\n" {
+				t.Errorf("followed %q", m)
+			}
+			waiting = false
+		case <-tick.C:
+			s.Write(logs.Record{Group: "/aws/lambda/b", Stream: "s", Time: time.Now().Add(2 * time.Hour), Message: []byte("late\n")})
+		case <-ctx.Done():
+			t.Fatal("follow saw nothing")
+		}
+	}
+	fcancel()
+	if err := <-done; err != nil {
+		t.Errorf("follow Read = %v", err)
+	}
+}
