@@ -335,8 +335,19 @@ func TestNamespacedFreeze(t *testing.T) {
 	})
 }
 
+// processGone reports whether pid has exited: no such process, or a zombie
+// waiting for its (host) parent to reap it.
 func processGone(pid int) bool {
-	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
+	if errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
+		return true
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	// pid (comm) state ...; comm may contain spaces or parentheses.
+	i := strings.LastIndexByte(string(b), ')')
+	return i > 0 && i+2 < len(b) && b[i+2] == 'Z'
 }
 
 func TestNamespacedDestroy(t *testing.T) {
