@@ -1,7 +1,6 @@
 package runtimes
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -61,29 +60,24 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// syncBuffer collects a process's output.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
+// outFile is a process's stdout and stderr: a file the child writes to
+// directly, so what it wrote before an HTTP request is readable once the
+// request has arrived.
+type outFile struct{ f *os.File }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+func (o outFile) String() string {
+	b, err := os.ReadFile(o.f.Name())
+	if err != nil {
+		return "read output: " + err.Error()
+	}
+	return string(b)
 }
 
 type runtimeProc struct {
 	t      testing.TB
 	api    *runtimeapi.Server
 	cmd    *exec.Cmd
-	out    *syncBuffer
+	out    outFile
 	exited chan struct{}
 	exit   error
 	ready  bool
@@ -156,8 +150,12 @@ func startRuntime(t testing.TB, spec procSpec) *runtimeProc {
 	for k, v := range env {
 		envList = append(envList, k+"="+v)
 	}
-	out := &syncBuffer{}
-	cmd := &exec.Cmd{Path: l.Path, Args: l.Args, Env: envList, Dir: paths.TaskRoot, Stdout: out, Stderr: out}
+	f, err := os.Create(filepath.Join(t.TempDir(), "output"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := outFile{f}
+	cmd := &exec.Cmd{Path: l.Path, Args: l.Args, Env: envList, Dir: paths.TaskRoot, Stdout: f, Stderr: f}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", l.Path, err)
 	}
@@ -169,6 +167,7 @@ func startRuntime(t testing.TB, spec procSpec) *runtimeProc {
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		<-p.exited
+		f.Close()
 		api.Close()
 		if t.Failed() {
 			t.Logf("runtime output:\n%s", out.String())

@@ -1,0 +1,2 @@
+const x = require('no-such-dependency-anywhere');
+exports.handler = async () => x;
