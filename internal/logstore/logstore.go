@@ -117,7 +117,7 @@ type Query struct {
 
 // Read calls fn for every stored record matching q in order; with Follow it
 // then keeps delivering new ones until ctx is done (returning nil).
-func (s *Store) Read(ctx context.Context, q Query, fn func(logs.Record) error) error {
+func (s *Store) Read(ctx context.Context, q Query, fn func(logs.Record) error) (err error) {
 	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
 	for _, g := range q.Groups {
 		cfg.FilterSubjects = append(cfg.FilterSubjects, Subject(g))
@@ -126,9 +126,31 @@ func (s *Store) Read(ctx context.Context, q Query, fn func(logs.Record) error) e
 		t := q.Since
 		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &t
 	}
+	if q.Follow {
+		// A follower ends when ctx does; that is not an error.
+		defer func() {
+			if ctx.Err() != nil {
+				err = nil
+			}
+		}()
+	}
 	st, err := s.js.Stream(ctx, streamName)
 	if err != nil {
 		return fmt.Errorf("open LOGS stream: %w", err)
+	}
+	if !q.Since.IsZero() {
+		// Work around start-time selection past the last record: deliver
+		// only new records then.
+		info, err := st.Info(ctx)
+		if err != nil {
+			return fmt.Errorf("LOGS stream info: %w", err)
+		}
+		if !info.State.LastTime.After(q.Since) {
+			if !q.Follow {
+				return nil
+			}
+			cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverNewPolicy, nil
+		}
 	}
 	cons, err := st.OrderedConsumer(ctx, cfg)
 	if err != nil {

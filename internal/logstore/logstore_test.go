@@ -101,7 +101,7 @@ func TestWriteReadFollow(t *testing.T) {
 	seen := make(chan string, 16)
 	done := make(chan error, 1)
 	go func() {
-		done <- s.Read(fctx, Query{Groups: []string{"/aws/lambda/b"}, Since: time.Now()}, func(r logs.Record) error {
+		done <- s.Read(fctx, Query{Groups: []string{"/aws/lambda/b"}, Follow: true, Since: time.Now()}, func(r logs.Record) error {
 			seen <- string(r.Message)
 			return nil
 		})
