@@ -27,11 +27,14 @@ type host struct {
 	// run executes an interpreter to learn its real path and version; it
 	// returns stdout.
 	run func(path string, args ...string) (string, error)
+	// sysDirs are searched after $PATH.
+	sysDirs []string
 }
 
 func realHost() host {
 	return host{
-		getenv: os.Getenv,
+		getenv:  os.Getenv,
+		sysDirs: []string{"/usr/local/bin", "/usr/bin", "/bin"},
 		run: func(path string, args ...string) (string, error) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
@@ -69,7 +72,7 @@ func isScript(path string) bool {
 func (h host) pathDirs() []string {
 	var dirs []string
 	seen := map[string]bool{}
-	for _, d := range append(filepath.SplitList(h.getenv("PATH")), "/usr/local/bin", "/usr/bin", "/bin") {
+	for _, d := range append(filepath.SplitList(h.getenv("PATH")), h.sysDirs...) {
 		if d == "" || seen[d] {
 			continue
 		}
@@ -80,14 +83,10 @@ func (h host) pathDirs() []string {
 }
 
 func (h host) homeDirs() []string {
-	var homes []string
 	if d := h.getenv("HOME"); d != "" {
-		homes = append(homes, d)
+		return []string{d}
 	}
-	if d := "/root"; len(homes) == 0 || homes[0] != d {
-		homes = append(homes, d)
-	}
-	return homes
+	return nil
 }
 
 // versionDirs lists version-manager installs under root whose directory name
