@@ -133,9 +133,14 @@ func (d *decoder) awsOnly(n *yaml.Node, path, key string, f awsField) {
 	}
 }
 
-// rejectUnlessIgnored applies awsReject to a value (not a key).
-func (d *decoder) rejectUnlessIgnored(n *yaml.Node, path, hatch, why string) {
-	d.awsOnly(n, path, hatch, awsField{policy: awsReject, why: why, hatch: hatch})
+// rejectUnlessIgnored applies awsReject to a value (not a key): msg says
+// what is unsupported and why.
+func (d *decoder) rejectUnlessIgnored(n *yaml.Node, path, hatch, msg string) {
+	if d.ignore[hatch] {
+		d.warnf(n, path, CodeAWSOnlyIgnored, "ignored because %q is in ignoreAwsOnly: %s", hatch, msg)
+		return
+	}
+	d.errorf(n, path, CodeAWSOnlyRejected, "%s; to deploy without it, add %q to custom.platform.ignoreAwsOnly (or pass --ignore-aws-only %s)", msg, hatch, hatch)
 }
 
 func article(n *yaml.Node) string {

@@ -46,6 +46,8 @@ var (
 // events decodes functions.<key>.events.
 func (d *decoder) events(n *yaml.Node, path string, fn *Function, payload string, cors *CORS) []Event {
 	var out []Event
+	var at []*yaml.Node // source node of each out[i], for cross-event checks
+	var idx []int       // events[] index of each out[i]
 	for i, it := range d.list(n, path) {
 		ip := fmt.Sprintf("%s[%d]", path, i)
 		if it.Kind != yaml.MappingNode || len(it.Content) != 2 {
@@ -103,9 +105,11 @@ func (d *decoder) events(n *yaml.Node, path string, fn *Function, payload string
 		if ev != nil {
 			ev.Type = k.Value
 			out = append(out, *ev)
+			at = append(at, it)
+			idx = append(idx, i)
 		}
 	}
-	d.checkS3Overlap(out, path, n)
+	d.checkS3Overlap(out, at, idx, path)
 	return out
 }
 
@@ -214,7 +218,9 @@ func (d *decoder) httpEvent(n *yaml.Node, path string) *HTTPEvent {
 		if e.Method, ok = d.method(f["method"], path+".method", m, false); !ok {
 			return nil
 		}
-		e.CORS = d.cors(f["cors"], path+".cors", httpAPICORSHeaders)
+		if e.CORS = d.cors(f["cors"], path+".cors", httpAPICORSHeaders); e.CORS != nil && len(e.CORS.AllowMethods) == 0 {
+			e.CORS.AllowMethods = []string{"OPTIONS", e.Method}
+		}
 		e.Private, _ = d.boolean(f["private"], path+".private")
 		e.Async, _ = d.boolean(f["async"], path+".async")
 		d.str(f["operationId"], path+".operationId")
@@ -523,15 +529,16 @@ func (d *decoder) s3Event(n *yaml.Node, path string) *S3Event {
 
 // checkS3Overlap rejects two notifications of one function on the same
 // bucket and event whose prefix/suffix filters overlap (S3 rejects them).
-func (d *decoder) checkS3Overlap(evs []Event, path string, n *yaml.Node) {
+func (d *decoder) checkS3Overlap(evs []Event, at []*yaml.Node, idx []int, path string) {
 	type ref struct {
 		i int
+		n *yaml.Node
 		e *S3Event
 	}
 	var s3s []ref
 	for i := range evs {
 		if evs[i].S3 != nil {
-			s3s = append(s3s, ref{i, evs[i].S3})
+			s3s = append(s3s, ref{idx[i], at[i], evs[i].S3})
 		}
 	}
 	for a := 0; a < len(s3s); a++ {
@@ -543,7 +550,7 @@ func (d *decoder) checkS3Overlap(evs []Event, path string, n *yaml.Node) {
 			px, sx := ruleParts(x.Rules)
 			py, sy := ruleParts(y.Rules)
 			if (strings.HasPrefix(px, py) || strings.HasPrefix(py, px)) && (strings.HasSuffix(sx, sy) || strings.HasSuffix(sy, sx)) {
-				d.errorf(n, path, CodeInvalidValue, "s3 events %d and %d on bucket %q overlap (same event type, overlapping prefix/suffix); S3 rejects overlapping notifications", s3s[a].i, s3s[b].i, x.Bucket)
+				d.errorf(s3s[b].n, fmt.Sprintf("%s[%d].s3", path, s3s[b].i), CodeInvalidValue, "overlaps events[%d] on bucket %q (same event type, overlapping prefix/suffix); S3 rejects overlapping notifications", s3s[a].i, x.Bucket)
 			}
 		}
 	}

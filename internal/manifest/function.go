@@ -128,7 +128,8 @@ func (d *decoder) function(k, n *yaml.Node, spec *Spec, p *provider, names map[s
 	}
 
 	// handler and runtime
-	if f["image"] == nil {
+	image := mapGet(n, "image") != nil
+	if !image {
 		if h, ok := d.str(f["handler"], path+".handler"); ok && h != "" {
 			fn.Handler = h
 		} else if f["handler"] == nil {
@@ -137,16 +138,19 @@ func (d *decoder) function(k, n *yaml.Node, spec *Spec, p *provider, names map[s
 	}
 	runtimeNode := p.runtimeNode
 	fn.Runtime = p.runtime
+	runtimeBad := false
 	if v := f["runtime"]; v != nil {
 		if s, ok := d.str(v, path+".runtime"); ok && d.checkRuntime(v, path+".runtime", s) {
 			fn.Runtime, runtimeNode = s, v
+		} else {
+			runtimeBad = true
 		}
 	}
 	switch {
 	case fn.Runtime == "go1.x":
 		d.warnf(runtimeNode, path+".runtime", CodeDeprecated, "go1.x is deprecated; deploying as provided.al2 (the handler's binary must be packaged as bootstrap)")
 		fn.Runtime = "provided.al2"
-	case fn.Runtime == "" && f["image"] == nil:
+	case fn.Runtime == "" && !image && !runtimeBad:
 		d.errorf(n, path+".runtime", CodeMissingKey, "runtime is required (set provider.runtime or functions.%s.runtime, e.g. provided.al2023); lambdad does not default to nodejs", key)
 	}
 
@@ -371,6 +375,9 @@ func (d *decoder) url(n *yaml.Node, path string) *URLConfig {
 		u.InvokeMode = s
 	}
 	u.CORS = d.cors(f["cors"], path+".cors", urlCORSHeaders)
+	if u.CORS != nil && len(u.CORS.AllowMethods) == 0 {
+		u.CORS.AllowMethods = []string{"*"}
+	}
 	return u
 }
 

@@ -98,6 +98,7 @@ func Parse(path string, content []byte, opts Options) (*Spec, []Warning, error) 
 	spec := d.root(root, stage, region)
 	spec.Dir = dir
 	sortProblems(d.problems)
+	sortWarnings(d.warnings)
 	if len(d.problems) > 0 {
 		return nil, d.warnings, joinProblems(d.problems)
 	}
@@ -190,6 +191,18 @@ func (d *decoder) root(root *yaml.Node, stage, region string) *Spec {
 	spec.Package = d.servicePackage(f["package"], "package")
 	spec.Layers = d.layers(f["layers"], spec)
 	spec.Functions = d.functions(f["functions"], spec, prov)
+	if prov.httpAPICORSMethods {
+		methods := []string{"OPTIONS"}
+		for _, fn := range spec.Functions {
+			for _, e := range fn.Events {
+				if e.HTTPAPI != nil && !slices.Contains(methods, e.HTTPAPI.Method) {
+					methods = append(methods, e.HTTPAPI.Method)
+				}
+			}
+		}
+		slices.Sort(methods)
+		prov.httpAPICORS.AllowMethods = methods
+	}
 	return spec
 }
 

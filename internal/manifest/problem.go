@@ -80,6 +80,19 @@ func sortProblems(ps []*Problem) {
 	})
 }
 
+// sortWarnings orders warnings by position.
+func sortWarnings(ws []Warning) {
+	ps := make([]*Problem, len(ws))
+	for i := range ws {
+		p := Problem(ws[i])
+		ps[i] = &p
+	}
+	sortProblems(ps)
+	for i, p := range ps {
+		ws[i] = Warning(*p)
+	}
+}
+
 // suggest returns the candidate closest to s when it is close enough to be a
 // plausible typo (case-insensitive edit distance ≤ 1/3 of the length, at
 // least 2 for short keys), else "".

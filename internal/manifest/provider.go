@@ -58,6 +58,9 @@ type provider struct {
 	logRetention     int
 	httpAPIPayload   string
 	httpAPICORS      *CORS
+	// httpAPICORSMethods: the CORS methods are the union of the routes'
+	// methods plus OPTIONS (cors: true, or no allowedMethods given).
+	httpAPICORSMethods bool
 }
 
 var providerKnown = []string{"name", "stage", "region", "runtime", "architecture", "memorySize", "timeout",
@@ -149,6 +152,7 @@ func (d *decoder) provider(n *yaml.Node) *provider {
 			p.httpAPIPayload = s
 		}
 		p.httpAPICORS = d.cors(hf["cors"], "provider.httpApi.cors", httpAPICORSHeaders)
+		p.httpAPICORSMethods = p.httpAPICORS != nil && len(p.httpAPICORS.AllowMethods) == 0
 	}
 	return p
 }
@@ -221,7 +225,8 @@ var (
 	urlCORSHeaders     = []string{"Content-Type", "X-Amz-Date", "Authorization", "X-Api-Key", "X-Amz-Security-Token"}
 )
 
-// cors decodes `cors: true` or a CORS object (HTTP API and function URL
+// cors decodes `cors: true` or a CORS object; AllowMethods stays empty when
+// not given, for the caller's default (HTTP API and function URL
 // field names; the REST API's origin/origins/headers/methods are mapped).
 func (d *decoder) cors(n *yaml.Node, path string, defHeaders []string) *CORS {
 	if n == nil || isNull(n) {
@@ -232,7 +237,7 @@ func (d *decoder) cors(n *yaml.Node, path string, defHeaders []string) *CORS {
 		if !ok || !b {
 			return nil
 		}
-		return &CORS{AllowOrigins: []string{"*"}, AllowHeaders: slices.Clone(defHeaders), AllowMethods: []string{"*"}}
+		return &CORS{AllowOrigins: []string{"*"}, AllowHeaders: slices.Clone(defHeaders)}
 	}
 	f := d.object(n, path, []string{"allowedOrigins", "allowedHeaders", "allowedMethods", "allowCredentials", "exposedResponseHeaders", "maxAge",
 		"origin", "origins", "headers", "methods", "cacheControl"}, nil)
@@ -256,9 +261,6 @@ func (d *decoder) cors(n *yaml.Node, path string, defHeaders []string) *CORS {
 	}
 	if len(c.AllowHeaders) == 0 {
 		c.AllowHeaders = slices.Clone(defHeaders)
-	}
-	if len(c.AllowMethods) == 0 {
-		c.AllowMethods = []string{"*"}
 	}
 	return c
 }
