@@ -88,8 +88,25 @@ func Parse(path string, content []byte, opts Options) (*Spec, []Warning, error) 
 	if len(r.problems) > 0 {
 		return nil, nil, joinProblems(r.problems)
 	}
-	stage, _ := r.stage()
-	region, _ := r.region()
+	var problems []*Problem
+	stage, err := r.stage()
+	if err != nil {
+		problems = append(problems, &Problem{File: path, Path: "provider.stage", Code: CodeInvalidValue, Msg: err.Error()})
+	}
+	region, err := r.region()
+	if err != nil {
+		problems = append(problems, &Problem{File: path, Path: "provider.region", Code: CodeInvalidValue, Msg: err.Error()})
+	}
+	if len(problems) > 0 {
+		if n := mapGet(root, "provider"); n != nil {
+			for _, p := range problems {
+				if v := mapGet(n, strings.TrimPrefix(p.Path, "provider.")); v != nil {
+					p.Line, p.Column = v.Line, v.Column
+				}
+			}
+		}
+		return nil, nil, joinProblems(problems)
+	}
 
 	d := &decoder{file: path, mode: ModeError, ignore: map[string]bool{}}
 	for _, h := range opts.IgnoreAWSOnly {

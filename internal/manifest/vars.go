@@ -667,9 +667,6 @@ func (r *resolver) fileSource(p, addr string) (*yaml.Node, error) {
 		return nil, nil
 	}
 	v, err := r.lookup(root, "file("+p+")", addr)
-	if errors.Is(err, errReported) {
-		return nil, &varError{CodeMissingVariable, fmt.Sprintf("file(%s) has unresolvable variables", p)}
-	}
 	return v, err
 }
 
