@@ -103,3 +103,13 @@ func (n *envNetns) close() error {
 	}
 	return err
 }
+
+// hostLoopback is the SharedNetwork variant: no namespace, a listener on a
+// free host loopback port.
+func hostLoopback() (*envNetns, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listen on host loopback: %w", err)
+	}
+	return &envNetns{fd: -1, ln: ln}, nil
+}

@@ -22,30 +22,6 @@ import (
 	"github.com/lambdad/lambdad/internal/sandbox/sbxinit"
 )
 
-// Namespaced sandbox guarantees (root only):
-//
-//   - mount, PID, IPC, UTS, cgroup and network namespaces per environment;
-//   - a fresh read-only root (tmpfs) holding read-only binds of the host's
-//     /usr, /etc and lib dirs plus NamespacedOptions.HostPaths — the rest of
-//     the host (/root, /home, /run, /var, /work, ...) is not visible;
-//   - /var/task, /var/runtime read-only binds, /opt a read-only overlay of the
-//     layers (later wins), /tmp a private tmpfs of TmpMB (charged to the
-//     memory limit, unlike Lambda), minimal /dev (null, zero, full, random,
-//     urandom), own /proc;
-//   - the runtime runs as uid/gid 993 with no capabilities (bounding set
-//     empty), no_new_privs, in its own session, cwd as requested;
-//   - network: only loopback. The Runtime API listener is 127.0.0.1:9001 in
-//     the environment's own namespace; no other environment or host process
-//     can reach it, and the function has no outbound network (see
-//     docs/architecture.md for the egress decision);
-//   - cgroup v1 or v2: memory limit = MemoryMB (swap off), CPU shares/weight
-//     proportional to MemoryMB (1769 MB = 1 vCPU; hard quota optional), pids
-//     limit 1024, freezer, OOM detection, peak memory;
-//   - PID 1 is the C init of package sbxinit (reaper, signal forwarder); the
-//     daemon spawns it from one dedicated locked OS thread with Pdeathsig
-//     SIGKILL, so every environment dies with the daemon. A v1-frozen
-//     environment survives daemon death until the next start-up sweep.
-
 // NamespacedOptions configure [NewNamespaced].
 type NamespacedOptions struct {
 	// Prefix names every host resource of this daemon (cgroups under
@@ -69,6 +45,11 @@ type NamespacedOptions struct {
 	// CPUQuota adds a hard CPU quota of MemoryMB/1769 vCPU (as on AWS) to the
 	// proportional shares. It slows cold starts of small functions.
 	CPUQuota bool
+	// SharedNetwork keeps environments in the host's network namespace, so
+	// functions have the host's outbound network. Weaker: Listen then binds
+	// a host loopback port (127.0.0.1:0), reachable by every local process,
+	// other environments included. Default false: private loopback only.
+	SharedNetwork bool
 	// Logger receives lifecycle events. Default: discard.
 	Logger *slog.Logger
 }
@@ -86,7 +67,35 @@ var (
 // host or build; the error says why.
 var ErrUnsupported = errors.New("namespaced sandbox unsupported")
 
-// Namespaced is the namespaced [Runner]. It is safe for concurrent use.
+// Namespaced is the namespaced [Runner] (root only). It is safe for
+// concurrent use. What an environment gets:
+//
+//   - mount, PID, IPC, UTS, cgroup and network namespaces per environment;
+//   - a fresh read-only root (tmpfs) holding read-only binds of the host's
+//     /usr, /etc and lib dirs plus NamespacedOptions.HostPaths — the rest of
+//     the host (/root, /home, /run, /var, /work, ...) is not visible;
+//   - /var/task, /var/runtime read-only binds, /opt a read-only overlay of the
+//     layers (later wins), /tmp a private tmpfs of TmpMB (charged to the
+//     memory limit, unlike Lambda), minimal /dev (null, zero, full, random,
+//     urandom), own /proc;
+//   - the runtime runs as uid/gid 993 with no capabilities (bounding set
+//     empty), no_new_privs, in its own session, cwd as requested;
+//   - network: only loopback. The Runtime API listener is 127.0.0.1:9001 in
+//     the environment's own namespace; no other environment or host process
+//     can reach it, and the function has no outbound network: egress needs
+//     NAT (iptables/nftables), which this runner does not program. With
+//     NamespacedOptions.SharedNetwork the environment uses the host's network
+//     instead (outbound works; the Runtime API is then a host loopback port
+//     that other local processes can reach);
+//   - cgroup v1 or v2: memory limit = MemoryMB (swap off), CPU shares/weight
+//     proportional to MemoryMB (1769 MB = 1 vCPU; hard quota optional), pids
+//     limit 1024, freezer, OOM detection, peak memory;
+//   - PID 1 is the C init of package sbxinit (reaper, signal forwarder); the
+//     daemon spawns it from one dedicated locked OS thread with Pdeathsig
+//     SIGKILL, so every environment dies with the daemon. A v1-frozen
+//     environment survives daemon death until the next start-up sweep.
+//
+// The PID-1 helper is C compiled by cgo (package sbxinit), see its doc for why.
 type Namespaced struct {
 	opts     NamespacedOptions
 	log      *slog.Logger
@@ -301,7 +310,12 @@ func (n *Namespaced) Create(ctx context.Context, spec Spec) (Env, error) {
 		return nil, fmt.Errorf("create sandbox %s: %w", spec.ID, err)
 	}
 	e.cg = cg
-	ns, err := newNetns()
+	var ns *envNetns
+	if n.opts.SharedNetwork {
+		ns, err = hostLoopback()
+	} else {
+		ns, err = newNetns()
+	}
 	if err != nil {
 		cg.remove()
 		n.forget(e)
@@ -442,15 +456,17 @@ func (e *nsEnv) spawn(p Process) (*os.Process, *bufio.Reader, error) {
 		args = append(args, "-sync", strconv.Itoa(3+len(files)))
 		files = append(files, r)
 	}
-	nfd, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(e.net.fd), syscall.F_DUPFD_CLOEXEC, 0)
-	if errno != 0 {
-		statusR.Close()
-		return nil, nil, fmt.Errorf("start sandbox %s: dup netns: %w", e.spec.ID, errno)
+	if e.net.fd >= 0 {
+		nfd, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(e.net.fd), syscall.F_DUPFD_CLOEXEC, 0)
+		if errno != 0 {
+			statusR.Close()
+			return nil, nil, fmt.Errorf("start sandbox %s: dup netns: %w", e.spec.ID, errno)
+		}
+		netf := os.NewFile(nfd, "netns")
+		defer netf.Close()
+		args = append(args, "-netns", strconv.Itoa(3+len(files)))
+		files = append(files, netf)
 	}
-	netf := os.NewFile(nfd, "netns")
-	defer netf.Close()
-	args = append(args, "-netns", strconv.Itoa(3+len(files)))
-	files = append(files, netf)
 	args = append(args, "-root", n.rootDir)
 	for _, b := range n.binds {
 		args = append(args, "-bind", b)

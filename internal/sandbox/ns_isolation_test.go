@@ -402,3 +402,55 @@ func TestNamespacedDestroy(t *testing.T) {
 		})
 	}
 }
+
+func TestNamespacedHostPaths(t *testing.T) {
+	const py = "/root/.pyenv/versions/3.12.1"
+	if _, err := os.Stat(py + "/bin/python3"); err != nil {
+		t.Skipf("no pyenv interpreter on this host: %v", err)
+	}
+	n := newTestRunner(t, NamespacedOptions{HostPaths: []string{py}})
+	s := startScript(t, n, Spec{}, `exec `+py+`/bin/python3 -c 'import os; print(os.getuid(), sorted(os.listdir("/root")))'`)
+	if ex := s.env.Wait(); ex.Code != 0 {
+		t.Fatalf("python from HostPaths: %v: %s", ex, s.stderr)
+	}
+	if got, want := strings.TrimSpace(s.stdout.String()), "993 ['.pyenv']"; got != want {
+		t.Errorf("python from HostPaths printed %q, want %q", got, want)
+	}
+}
+
+func TestNamespacedSharedNetwork(t *testing.T) {
+	n := newTestRunner(t, NamespacedOptions{SharedNetwork: true})
+	hostLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hostLn.Close()
+	e, err := n.Create(context.Background(), Spec{ID: "shared" + randToken(t), TaskDir: taskDir(t, nil), MemoryMB: 128, TmpMB: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Destroy()
+	ln, err := e.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &syncBuffer{}
+	hp := strings.Replace(hostLn.Addr().String(), ":", "/", 1)
+	rp := strings.Replace(ln.Addr().String(), ":", "/", 1)
+	err = e.Start(Process{Path: "/usr/bin/bash", Args: []string{"bash", "-c",
+		`echo host > /dev/tcp/` + hp + ` && echo rapi > /dev/tcp/` + rp},
+		Stdout: out, Stderr: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, l := range map[string]net.Listener{"host service": hostLn, "runtime API": ln} {
+		c, err := l.Accept()
+		if err != nil {
+			t.Fatalf("accept from %s: %v", name, err)
+		}
+		c.Close()
+	}
+	if ex := e.Wait(); ex.Code != 0 {
+		t.Errorf("runtime: %v: %s", ex, out)
+	}
+}

@@ -302,8 +302,9 @@ static void sbx_main(int argc, char **argv, char **envp) {
 	if (hostname && sethostname(hostname, strlen(hostname)) < 0) sbx_fail("sethostname", hostname);
 
 	// Every inherited descriptor above stderr except the status pipe is closed.
-	for (int fd = 3; fd < 1024; fd++)
-		if (fd != status_fd) close(fd);
+	unsigned keep = status_fd >= 3 ? (unsigned)status_fd : 2;
+	if (keep > 3 && syscall(SYS_close_range, 3, keep - 1, 0) < 0) sbx_fail("close_range", NULL);
+	if (syscall(SYS_close_range, keep + 1, ~0U, 0) < 0) sbx_fail("close_range", NULL);
 
 	sigset_t all, old;
 	sigfillset(&all);
