@@ -41,6 +41,13 @@ type FunctionRef struct {
 // RE_FN pattern and 140-char limit. A malformed value is a
 // ValidationException worded as AWS words it.
 func ParseFunctionName(s string, namespaced bool) (FunctionRef, error) {
+	ref, v := ParseFunctionNameViolations(s, namespaced)
+	return ref, v.Err()
+}
+
+// ParseFunctionNameViolations is ParseFunctionName returning the individual
+// violations, for callers that report them together with others.
+func ParseFunctionNameViolations(s string, namespaced bool) (FunctionRef, Violations) {
 	re, pattern, maxLen := reFunctionName, PatternFunctionName, MaxFunctionParamLen
 	if namespaced {
 		re, pattern, maxLen = reNSFunctionName, PatternNamespacedFunctionName, MaxNSFunctionParamLen
@@ -56,8 +63,8 @@ func ParseFunctionName(s string, namespaced bool) (FunctionRef, error) {
 	if m == nil {
 		v.Add(s, "functionName", ConstraintPattern(pattern))
 	}
-	if err := v.Err(); err != nil {
-		return FunctionRef{}, err
+	if len(v) > 0 {
+		return FunctionRef{}, v
 	}
 	// Groups: 3 = "region:", 9 = "account:", 11 = name, 13 = qualifier.
 	return FunctionRef{
