@@ -113,7 +113,7 @@ func Parse(path string, content []byte, opts Options) (*Spec, []Warning, error) 
 		d.ignore[strings.TrimSpace(h)] = true
 	}
 	spec := d.root(root, stage, region)
-	spec.Dir = dir
+	spec.Dir, spec.File = dir, path
 	sortProblems(d.problems)
 	sortWarnings(d.warnings)
 	if len(d.problems) > 0 {
@@ -197,6 +197,8 @@ func (d *decoder) root(root *yaml.Node, stage, region string) *Spec {
 	if v := f["useDotenv"]; v != nil {
 		if b, ok := d.boolean(v, "useDotenv"); ok && !b {
 			d.schemaf(v, "useDotenv", CodeInvalidValue, "must be true when present")
+		} else {
+			spec.UseDotenv = b
 		}
 	}
 	d.params(f["params"])

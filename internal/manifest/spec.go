@@ -11,9 +11,13 @@ type Spec struct {
 	Layers    []Layer    `json:"layers,omitempty"`
 	// Package is the service-level packaging (package.* at the root).
 	Package Package `json:"package"`
+	// UseDotenv reports useDotenv: true (.env files are then also left out
+	// of packages, as the Framework does).
+	UseDotenv bool `json:"useDotenv,omitempty"`
 	// Dir is the directory of the manifest; artifact and layer paths are
-	// relative to it.
-	Dir string `json:"-"`
+	// relative to it. File is the manifest's path as given to Load.
+	Dir  string `json:"-"`
+	File string `json:"-"`
 }
 
 // Function is one function of the service, after provider → function merging.
