@@ -135,12 +135,21 @@ func TestRegistryFakeHost(t *testing.T) {
 			t.Errorf("Notes() missing %q:\n%s", s, notes)
 		}
 	}
-	// The shim was run once (to find its real binary); real binaries are
-	// never run to learn a python version.
+	// The shim was run once (to find its real binary); binaries named
+	// python3.X are run only to precompile the bootstrap, once each.
+	var compiled []string
 	for _, r := range ran {
-		if strings.HasPrefix(r, "python3.9") || strings.HasPrefix(r, "python3.11") {
-			t.Errorf("ran %q: binaries named python3.X need no run", r)
+		if strings.Contains(r, "py_compile") {
+			compiled = append(compiled, strings.Fields(r)[0])
+			continue
 		}
+		if strings.HasPrefix(r, "python3.9") || strings.HasPrefix(r, "python3.11") {
+			t.Errorf("ran %q: binaries named python3.X need no run to learn their version", r)
+		}
+	}
+	slices.Sort(compiled)
+	if want := []string{"python3.11", "python3.13", "python3.9"}; !slices.Equal(compiled, want) {
+		t.Errorf("precompiled with %v, want %v", compiled, want)
 	}
 }
 
@@ -252,6 +261,21 @@ func TestRegistryRealHostResolvesRealBinaries(t *testing.T) {
 		}
 	}
 	t.Logf("available: %v\n%s", reg.Available(), strings.Join(reg.Notes(), "\n"))
+	// The python client is precompiled for every python serving a runtime.
+	if slices.ContainsFunc(reg.Notes(), func(s string) bool { return strings.Contains(s, "not precompiled") }) {
+		t.Errorf("Notes() report a failed precompile: %q", reg.Notes())
+	}
+	if rt, err := reg.Lookup("python3.12"); err == nil {
+		in := rt.(*python).interp
+		tag := "cpython-" + strings.ReplaceAll(in.Version[:strings.LastIndex(in.Version+".", ".")], ".", "")
+		if parts := strings.Split(in.Version, "."); len(parts) >= 2 {
+			tag = "cpython-" + parts[0] + parts[1]
+		}
+		pyc := filepath.Join(reg.RuntimeDir("python3.12"), "__pycache__", "lambdad_bootstrap."+tag+".pyc")
+		if _, err := os.Stat(pyc); err != nil {
+			t.Errorf("precompiled bootstrap: %v", err)
+		}
+	}
 }
 
 func TestWriteRuntimeDir(t *testing.T) {
@@ -261,7 +285,7 @@ func TestWriteRuntimeDir(t *testing.T) {
 			t.Fatalf("WriteRuntimeDir: %v", err)
 		}
 	}
-	for _, f := range []string{"python/bootstrap.py", "nodejs/bootstrap.cjs"} {
+	for _, f := range []string{"python/bootstrap.py", "python/lambdad_bootstrap.py", "nodejs/bootstrap.cjs"} {
 		fi, err := os.Stat(filepath.Join(dir, f))
 		if err != nil {
 			t.Fatal(err)
@@ -269,14 +293,14 @@ func TestWriteRuntimeDir(t *testing.T) {
 		if fi.Mode().Perm() != 0o444 {
 			t.Errorf("%s mode = %v, want 0444", f, fi.Mode().Perm())
 		}
-		want, _ := bootstraps.ReadFile(map[string]string{"python/bootstrap.py": "python/bootstrap.py", "nodejs/bootstrap.cjs": "node/bootstrap.cjs"}[f])
+		want, _ := bootstraps.ReadFile(map[string]string{"python/bootstrap.py": "python/bootstrap.py", "python/lambdad_bootstrap.py": "python/lambdad_bootstrap.py", "nodejs/bootstrap.cjs": "node/bootstrap.cjs"}[f])
 		if got, _ := os.ReadFile(filepath.Join(dir, f)); string(got) != string(want) {
 			t.Errorf("%s differs from the embedded bootstrap", f)
 		}
 	}
 	entries, _ := os.ReadDir(filepath.Join(dir, "python"))
-	if len(entries) != 1 {
-		t.Errorf("python dir holds %d entries, want only bootstrap.py (no temp files left)", len(entries))
+	if len(entries) != 2 {
+		t.Errorf("python dir holds %d entries, want only the two bootstrap files (no temp files left)", len(entries))
 	}
 }
 
