@@ -66,9 +66,6 @@ func detectCgroups(prefix string, cpuQuota bool) (*cgroupDriver, error) {
 				return nil, fmt.Errorf("cgroup v2 controller %q not available (have %v)", c, have)
 			}
 		}
-		if _, err := os.Stat(filepath.Join(cgroupsMountpoint, "cgroup.kill")); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("stat cgroup.kill: %w", err)
-		}
 		d.parents[""] = filepath.Join(cgroupsMountpoint, prefix)
 		return d, nil
 	}
@@ -301,14 +298,18 @@ func (cg *envCgroup) thaw() error {
 func (cg *envCgroup) kill() error {
 	if cg.d.v2 {
 		dir := cg.dirs[""]
-		if err := writeFile(filepath.Join(dir, "cgroup.kill"), "1"); err != nil {
+		err := writeFile(filepath.Join(dir, "cgroup.kill"), "1")
+		if err == nil {
+			return pollFile(filepath.Join(dir, "cgroup.events"), func(b []byte) bool {
+				return keyValue(b, "populated") == 0
+			})
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("kill cgroup: %w", err)
 		}
-		return pollFile(filepath.Join(dir, "cgroup.events"), func(b []byte) bool {
-			return keyValue(b, "populated") == 0
-		})
+		// Kernel < 5.14: no cgroup.kill; freeze, kill, thaw as on v1.
 	}
-	dir := cg.dirs["freezer"]
+	dir := cg.dirs[cg.d.killKey()]
 	ferr := cg.freeze()
 	pids, err := readPids(dir)
 	if err != nil {
@@ -323,11 +324,8 @@ func (cg *envCgroup) kill() error {
 		return fmt.Errorf("kill cgroup: %w", err)
 	}
 	err = pollFile(filepath.Join(dir, "cgroup.procs"), func(b []byte) bool { return len(bytes.TrimSpace(b)) == 0 })
-	if err != nil && ferr != nil {
-		return fmt.Errorf("kill cgroup: %w", errors.Join(ferr, err))
-	}
 	if err != nil {
-		return fmt.Errorf("kill cgroup: %w", err)
+		return fmt.Errorf("kill cgroup: %w", errors.Join(ferr, err))
 	}
 	return nil
 }
@@ -505,4 +503,32 @@ func keyValue(b []byte, key string) int64 {
 
 func keyValueU(b []byte, key string) uint64 {
 	return uint64(max(0, keyValue(b, key)))
+}
+
+// oomEvents returns a file that becomes readable when the memory limit of a
+// v1 cgroup triggers the OOM killer (memory.oom_control notification via
+// cgroup.event_control), or nil on v2, where memory.oom.group already kills
+// the whole environment. The eventfd is non-blocking, so reading it parks
+// a goroutine, not a thread. The caller closes it.
+func (cg *envCgroup) oomEvents() (*os.File, error) {
+	if cg.d.v2 {
+		return nil, nil
+	}
+	efd, _, errno := syscall.Syscall(syscall.SYS_EVENTFD2, 0, syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
+	if errno != 0 {
+		return nil, fmt.Errorf("oom eventfd: %w", errno)
+	}
+	ev := os.NewFile(efd, "oom-eventfd")
+	dir := cg.dirs["memory"]
+	ctl, err := os.Open(filepath.Join(dir, "memory.oom_control"))
+	if err != nil {
+		ev.Close()
+		return nil, fmt.Errorf("oom notification: %w", err)
+	}
+	defer ctl.Close()
+	if err := writeFile(filepath.Join(dir, "cgroup.event_control"), fmt.Sprintf("%d %d", efd, ctl.Fd())); err != nil {
+		ev.Close()
+		return nil, fmt.Errorf("oom notification: %w", err)
+	}
+	return ev, nil
 }

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/lambdad/lambdad/internal/sandbox/sbxinit"
@@ -106,8 +107,9 @@ type Namespaced struct {
 	symlinks [][2]string // top-level host symlinks recreated inside
 	overlay  bool
 
-	spawn chan func()
-	wg    sync.WaitGroup
+	spawn       chan func()
+	wg          sync.WaitGroup
+	noCloneInto atomic.Bool // clone3 CLONE_INTO_CGROUP refused (v2)
 
 	mu     sync.Mutex
 	envs   map[string]*nsEnv
@@ -310,6 +312,13 @@ func (n *Namespaced) Create(ctx context.Context, spec Spec) (Env, error) {
 		return nil, fmt.Errorf("create sandbox %s: %w", spec.ID, err)
 	}
 	e.cg = cg
+	oom, err := cg.oomEvents()
+	if err != nil {
+		cg.remove()
+		n.forget(e)
+		return nil, fmt.Errorf("create sandbox %s: %w", spec.ID, err)
+	}
+	e.oom = oom
 	var ns *envNetns
 	if n.opts.SharedNetwork {
 		ns, err = hostLoopback()
@@ -317,11 +326,17 @@ func (n *Namespaced) Create(ctx context.Context, spec Spec) (Env, error) {
 		ns, err = newNetns()
 	}
 	if err != nil {
+		if oom != nil {
+			oom.Close()
+		}
 		cg.remove()
 		n.forget(e)
 		return nil, fmt.Errorf("create sandbox %s: %w", spec.ID, err)
 	}
 	e.net = ns
+	if oom != nil {
+		e.wg.Go(e.watchOOM)
+	}
 	return e, nil
 }
 
@@ -369,6 +384,8 @@ type nsEnv struct {
 	log  *slog.Logger
 	cg   *envCgroup
 	net  *envNetns
+	oom  *os.File // v1 OOM eventfd, or nil
+	wg   sync.WaitGroup
 
 	mu        sync.Mutex
 	listened  bool
@@ -434,7 +451,24 @@ func (e *nsEnv) Start(p Process) error {
 	return nil
 }
 
+// spawn starts the sandbox init. On cgroup v2 the init is born in its
+// cgroup (clone3 CLONE_INTO_CGROUP: no migration, no RCU grace period);
+// where clone3 is refused (kernel < 5.7, or a seccomp profile such as
+// Docker's default), it falls back, once and for the runner's life, to the
+// v1 way: the init waits on a sync pipe until the daemon has written its pid
+// to cgroup.procs.
 func (e *nsEnv) spawn(p Process) (*os.Process, *bufio.Reader, error) {
+	useSync := !e.n.cg.v2 || e.n.noCloneInto.Load()
+	proc, rd, err := e.spawnOnce(p, useSync)
+	if err != nil && !useSync && (errors.Is(err, syscall.ENOSYS) || errors.Is(err, syscall.EPERM)) {
+		e.n.noCloneInto.Store(true)
+		e.log.Warn("clone into cgroup refused, attaching via cgroup.procs", "err", err)
+		return e.spawnOnce(p, true)
+	}
+	return proc, rd, err
+}
+
+func (e *nsEnv) spawnOnce(p Process, useSync bool) (*os.Process, *bufio.Reader, error) {
 	n := e.n
 	statusR, statusW, err := os.Pipe()
 	if err != nil {
@@ -444,7 +478,7 @@ func (e *nsEnv) spawn(p Process) (*os.Process, *bufio.Reader, error) {
 	args := []string{sbxinit.Argv0, "-status", "3"}
 	files := []*os.File{statusW}
 	var syncW *os.File
-	if !n.cg.v2 {
+	if useSync {
 		r, w, err := os.Pipe()
 		if err != nil {
 			statusR.Close()
@@ -516,7 +550,7 @@ func (e *nsEnv) spawn(p Process) (*os.Process, *bufio.Reader, error) {
 			Pdeathsig: syscall.SIGKILL,
 		},
 	}
-	if n.cg.v2 {
+	if !useSync {
 		cgf, err := e.cg.openDir()
 		if err != nil {
 			statusR.Close()
@@ -607,6 +641,29 @@ func (e *nsEnv) wait(proc *os.Process, rd *bufio.Reader) {
 	e.log.Debug("sandbox exited", "exit", exit.String(), "oom", exit.OOMKilled)
 }
 
+// watchOOM gives cgroup v1 the behaviour of v2's memory.oom.group: when the
+// memory limit kills any process of the environment, the whole environment
+// is killed, so the runtime's exit reports OOMKilled. It returns when the
+// eventfd is closed by Destroy.
+func (e *nsEnv) watchOOM() {
+	var b [8]byte
+	for {
+		if _, err := e.oom.Read(b[:]); err != nil {
+			return
+		}
+		// The eventfd also fires when the cgroup is removed; only a real
+		// OOM kill counts.
+		if e.cg.oomKills() == 0 {
+			continue
+		}
+		e.log.Warn("sandbox out of memory", "memory_mb", e.spec.MemoryMB)
+		if err := e.cg.kill(); err != nil {
+			e.log.Error("kill sandbox after oom", "err", err)
+		}
+		return
+	}
+}
+
 // Signal delivers sig to PID 1 of the sandbox, which forwards catchable
 // signals to the runtime; SIGKILL kills the whole environment.
 func (e *nsEnv) Signal(sig os.Signal) error {
@@ -681,6 +738,10 @@ func (e *nsEnv) Destroy() error {
 		} else {
 			e.exit = Exit{Code: -1, Err: fmt.Errorf("sandbox %s destroyed before start", e.spec.ID)}
 			close(e.done)
+		}
+		if e.oom != nil {
+			e.oom.Close()
+			e.wg.Wait()
 		}
 		if err := e.net.close(); err != nil && !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, err)

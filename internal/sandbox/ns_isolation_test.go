@@ -454,3 +454,18 @@ func TestNamespacedSharedNetwork(t *testing.T) {
 		t.Errorf("runtime: %v: %s", ex, out)
 	}
 }
+
+// A child of the runtime hits the limit: the whole environment goes, as with
+// v2's memory.oom.group, and the exit says OOMKilled.
+func TestNamespacedOOMChildKillsEnv(t *testing.T) {
+	n := newTestRunner(t, NamespacedOptions{})
+	s := startScript(t, n, Spec{MemoryMB: 128}, `/usr/bin/python3 -c 'b = b"x" * (200 << 20)'; echo runtime-alive; exec sleep 1000`)
+	select {
+	case <-s.env.Done():
+	case <-time.After(30 * time.Second):
+		t.Fatalf("environment still running after its child's OOM kill; stdout %q", s.stdout)
+	}
+	if ex := s.env.Wait(); !ex.OOMKilled || ex.Signal != syscall.SIGKILL {
+		t.Errorf("Wait() = %+v, want OOMKilled by SIGKILL", ex)
+	}
+}
