@@ -272,18 +272,29 @@ func (iv *Invoker) Run(ctx context.Context, t *Target, call *Call) (*Outcome, er
 		return nil, err
 	}
 	defer iv.leave(t)
-	e, err := p.acquire(ctx, iv, t)
-	if err != nil {
-		return nil, err
+	for attempt := 0; ; attempt++ {
+		e, err := p.acquire(ctx, iv, t)
+		if err != nil {
+			return nil, err
+		}
+		out, err := e.env.Invoke(ctx, call)
+		alive := err == nil && out.Alive
+		p.release(iv, e, alive)
+		if errors.Is(err, ErrEnvDead) && attempt == 0 {
+			// An idle environment died before taking the event (its
+			// process exited while frozen or idle): use another one.
+			continue
+		}
+		if err != nil {
+			return nil, lambda.ServiceError("invoke: " + err.Error())
+		}
+		return out, nil
 	}
-	out, err := e.env.Invoke(ctx, call)
-	alive := err == nil && out.Alive
-	p.release(iv, e, alive)
-	if err != nil {
-		return nil, lambda.ServiceError("invoke: " + err.Error())
-	}
-	return out, nil
 }
+
+// ErrEnvDead is returned by Env.Invoke when the environment was already
+// dead and did not take the event; Run then retries on a fresh one.
+var ErrEnvDead = errors.New("execution environment is dead")
 
 // admit accounts one busy environment against the function's reservation
 // and the account's unreserved pool, or throttles.
