@@ -192,6 +192,7 @@ type plainEnv struct {
 	done    chan struct{}
 	exit    Exit
 	peakKB  atomic.Uint64
+	hwmAt   atomic.Int64 // unix nanos of the last VmHWM read
 	destroy sync.Once
 	derr    error
 }
@@ -339,19 +340,48 @@ func (e *plainEnv) Wait() Exit {
 
 func (e *plainEnv) Done() <-chan struct{} { return e.done }
 
+// plainHWMInterval bounds how often Stats reads the costly
+// /proc/<pid>/status; in between it samples the cheap current RSS.
+const plainHWMInterval = time.Second
+
 // Stats reports the peak RSS of the runtime process (VmHWM while it runs,
-// ru_maxrss after it exited).
+// read at most once per second and complemented by the current RSS in
+// between; ru_maxrss after it exited).
 func (e *plainEnv) Stats() Stats {
 	select {
 	case <-e.done:
 	default:
 		if pid := e.pid(); pid != 0 {
-			if kb, ok := plainVmHWM(pid); ok {
+			now := time.Now().UnixNano()
+			if last := e.hwmAt.Load(); now-last >= int64(plainHWMInterval) && e.hwmAt.CompareAndSwap(last, now) {
+				if kb, ok := plainVmHWM(pid); ok {
+					e.notePeak(kb)
+				}
+			} else if kb, ok := plainRSS(pid); ok {
 				e.notePeak(kb)
 			}
 		}
 	}
 	return Stats{PeakMemoryBytes: e.peakKB.Load() * 1024}
+}
+
+var plainPageKB = uint64(os.Getpagesize() / 1024)
+
+// plainRSS is the current resident set of pid in kB (/proc/<pid>/statm).
+func plainRSS(pid int) (uint64, bool) {
+	var buf [128]byte
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/statm")
+	if err != nil {
+		return 0, false
+	}
+	n, _ := f.Read(buf[:])
+	f.Close()
+	fields := bytes.Fields(buf[:n])
+	if len(fields) < 2 {
+		return 0, false
+	}
+	pages, err := strconv.ParseUint(string(fields[1]), 10, 64)
+	return pages * plainPageKB, err == nil
 }
 
 func plainVmHWM(pid int) (uint64, bool) {
