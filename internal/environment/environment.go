@@ -169,6 +169,9 @@ func Start(ctx context.Context, cfg Config, runner sandbox.Runner) (*Env, error)
 	if cfg.InitType == "" {
 		cfg.InitType = "on-demand"
 	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 3 * time.Second // Lambda's default
+	}
 	if cfg.InitTimeout <= 0 {
 		cfg.InitTimeout = DefaultInitTimeout
 	}

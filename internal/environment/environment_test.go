@@ -521,3 +521,81 @@ func BenchmarkWarmInvoke(b *testing.B) {
 		}
 	}
 }
+
+// oomRunner reports every runtime exit as an OOM kill, as a memory-limited
+// sandbox would.
+type oomRunner struct{ sandbox.Runner }
+
+func (r oomRunner) Create(ctx context.Context, spec sandbox.Spec) (sandbox.Env, error) {
+	e, err := r.Runner.Create(ctx, spec)
+	return oomEnv{e}, err
+}
+
+type oomEnv struct{ sandbox.Env }
+
+func (e oomEnv) Wait() sandbox.Exit {
+	ex := e.Env.Wait()
+	ex.OOMKilled = true
+	return ex
+}
+
+func TestOutOfMemory(t *testing.T) {
+	f := newFixture(t, goTaskDir)
+	e, err := Start(t.Context(), f.cfg, oomRunner{f.runner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	id := newRequestID()
+	res, err := e.Invoke(t.Context(), Invocation{RequestID: id, Payload: []byte(`{"action":"kill"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPlatformError(t, res, "Runtime.OutOfMemory", "RequestId: "+id+" Error: Runtime exited with error: signal: killed")
+}
+
+func TestKilledBySignal(t *testing.T) {
+	f := newFixture(t, goTaskDir)
+	e := f.start()
+	id := newRequestID()
+	res, err := e.Invoke(t.Context(), Invocation{RequestID: id, Payload: []byte(`{"action":"kill"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPlatformError(t, res, "Runtime.ExitError", "RequestId: "+id+" Error: Runtime exited with error: signal: killed")
+}
+
+func TestSuppressedInit(t *testing.T) {
+	// INIT outlasts the init limit: Start returns, INIT continues inside the
+	// first invoke, whose REPORT carries the whole Init Duration.
+	dir := writeBootstrap(t, "#!/bin/bash\nsleep 0.3\nexec "+filepath.Join(goTaskDir, "bootstrap")+"\n")
+	f := newFixture(t, dir)
+	f.cfg.InitTimeout = 50 * time.Millisecond
+	e := f.start()
+	res := invoke(t, e, `{"action":"count"}`)
+	if string(res.Payload) != "1" || res.InitDuration < 300*time.Millisecond {
+		t.Fatalf("suppressed init = %s, init %v", res.Payload, res.InitDuration)
+	}
+
+	// An INIT that never finishes times out with the function's timeout.
+	f2 := newFixture(t, writeBootstrap(t, "#!/bin/bash\nexec sleep 600\n"))
+	f2.cfg.InitTimeout = 10 * time.Millisecond
+	f2.cfg.Timeout = 500 * time.Millisecond
+	e2 := f2.start()
+	id := newRequestID()
+	res, err := e2.Invoke(t.Context(), Invocation{RequestID: id, Payload: []byte(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPlatformError(t, res, "Sandbox.Timedout", "RequestId: "+id+" Error: Task timed out after 0.50 seconds")
+}
+
+func TestBootstrapFromLayer(t *testing.T) {
+	empty := t.TempDir()
+	f := newFixture(t, empty)
+	f.cfg.LayerDirs = []string{t.TempDir(), goTaskDir}
+	e := f.start()
+	if res := invoke(t, e, `{"x":1}`); string(res.Payload) != `{"x":1}` {
+		t.Fatalf("layer bootstrap = %s", res.Payload)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -43,6 +44,9 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 		return map[string]int{"slept": ev.Ms, "count": counter}, nil
 	case "exit":
 		os.Exit(ev.Code)
+	case "kill":
+		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {}
 	case "big":
 		// A JSON string of exactly Size bytes.
 		return json.RawMessage(`"` + strings.Repeat("a", ev.Size-2) + `"`), nil
