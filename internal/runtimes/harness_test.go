@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -47,15 +48,19 @@ func registry(t testing.TB) *Registry {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	dirs := []string{filepath.Join(os.TempDir(), fmt.Sprintf("lambdad-envtest-%d", os.Getpid()))} // env_test.go's
 	if testReg != nil {
-		// The runtime dir is read-only by design; make it removable.
-		filepath.Walk(testReg.dir, func(p string, fi os.FileInfo, err error) error {
+		dirs = append(dirs, testReg.dir)
+	}
+	for _, d := range dirs {
+		// Runtime dirs are read-only by design; make them removable.
+		filepath.Walk(d, func(p string, fi os.FileInfo, err error) error {
 			if err == nil && fi.IsDir() {
 				os.Chmod(p, 0o755)
 			}
 			return nil
 		})
-		os.RemoveAll(testReg.dir)
+		os.RemoveAll(d)
 	}
 	os.Exit(code)
 }
