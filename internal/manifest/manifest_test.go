@@ -160,3 +160,18 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
+
+// TestAliasBomb checks that a "billion laughs" document is refused instead
+// of expanded.
+func TestAliasBomb(t *testing.T) {
+	src := "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	prev := "a"
+	for _, name := range []string{"b", "c", "d", "e", "f", "g", "h"} {
+		src += name + ": &" + name + " [" + strings.Repeat("*"+prev+", ", 9) + "*" + prev + "]\n"
+		prev = name
+	}
+	_, _, err := Parse("bomb.yml", []byte(src), Options{})
+	if err == nil || !strings.Contains(err.Error(), "aliases expand to more than") {
+		t.Fatalf("Parse(alias bomb) = %v, want an expansion limit error", err)
+	}
+}

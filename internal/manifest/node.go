@@ -21,38 +21,58 @@ const (
 	tagSeq   = "!!seq"
 )
 
+// maxExpandedNodes bounds the nodes alias expansion may create, against
+// "billion laughs" documents.
+const maxExpandedNodes = 1_000_000
+
 // expandAliases replaces alias nodes by copies of their anchors and applies
 // merge keys (`<<: *base`, `<<: [*a, *b]`), so later passes see a plain tree.
-// depth bounds alias chains ("billion laughs" documents).
 func expandAliases(n *yaml.Node, depth int) error {
-	if depth > 64 {
-		return fmt.Errorf("line %d: aliases nested too deeply", n.Line)
+	budget := maxExpandedNodes
+	return expand(n, depth, &budget)
+}
+
+func expand(n *yaml.Node, depth int, budget *int) error {
+	if depth > 256 {
+		return fmt.Errorf("line %d: document nested too deeply", n.Line)
 	}
 	switch n.Kind {
 	case yaml.AliasNode:
 		if n.Alias == nil {
 			return fmt.Errorf("line %d: unknown alias", n.Line)
 		}
+		*budget -= countNodes(n.Alias)
+		if *budget < 0 {
+			return fmt.Errorf("line %d: aliases expand to more than %d nodes", n.Line, maxExpandedNodes)
+		}
 		line, col := n.Line, n.Column
 		*n = *deepCopy(n.Alias)
 		n.Anchor = ""
 		n.Line, n.Column = line, col
-		return expandAliases(n, depth+1)
+		return expand(n, depth+1, budget)
 	case yaml.DocumentNode, yaml.SequenceNode:
 		for _, c := range n.Content {
-			if err := expandAliases(c, depth+1); err != nil {
+			if err := expand(c, depth+1, budget); err != nil {
 				return err
 			}
 		}
 	case yaml.MappingNode:
 		for _, c := range n.Content {
-			if err := expandAliases(c, depth+1); err != nil {
+			if err := expand(c, depth+1, budget); err != nil {
 				return err
 			}
 		}
 		return applyMergeKeys(n)
 	}
 	return nil
+}
+
+func countNodes(n *yaml.Node) int {
+	c := 1
+	for _, x := range n.Content {
+		c += countNodes(x)
+	}
+	return c
 }
 
 // applyMergeKeys folds `<<` entries of mapping n into it; keys written in n
