@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/lambdad/lambdad/internal/sandbox"
@@ -79,7 +80,10 @@ func TestRegistryFakeHost(t *testing.T) {
 	copyExecutable(t, real313)
 	copyExecutable(t, filepath.Join(bin, "node"))
 
-	var ran []string
+	var (
+		mu  sync.Mutex // run is called concurrently (precompile)
+		ran []string
+	)
 	h := host{
 		getenv: func(k string) string {
 			switch k {
@@ -91,7 +95,9 @@ func TestRegistryFakeHost(t *testing.T) {
 			return ""
 		},
 		run: func(path string, args ...string) (string, error) {
+			mu.Lock()
 			ran = append(ran, filepath.Base(path)+" "+strings.Join(args, " "))
+			mu.Unlock()
 			switch {
 			case path == filepath.Join(shims, "python3.13"):
 				return real313 + "\n3.13.1\n", nil
