@@ -28,7 +28,7 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":       {"run the lambdad server", runServe},
+		"serve": {"run the lambdad server", runServe},
 	}
 }
 
