@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -597,5 +598,31 @@ func TestBootstrapFromLayer(t *testing.T) {
 	e := f.start()
 	if res := invoke(t, e, `{"x":1}`); string(res.Payload) != `{"x":1}` {
 		t.Fatalf("layer bootstrap = %s", res.Payload)
+	}
+}
+
+func TestNoGoroutineLeak(t *testing.T) {
+	before := runtime.NumGoroutine()
+	f := newFixture(t, goTaskDir)
+	e, err := Start(t.Context(), f.cfg, f.runner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	invoke(t, e, `{}`)
+	invoke(t, e, `{"action":"panic","msg":"x"}`)
+	e2, err := Start(t.Context(), f.cfg, f.runner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	invoke(t, e2, `{}`)
+	e.Close()
+	e2.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("goroutines: %d > %d\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		runtime.Gosched()
 	}
 }

@@ -105,6 +105,7 @@ var stateNames = [...]string{stateNameStarted, stateNameReady, stateNameRunning,
 
 // pending is an invocation with its header values prepared once.
 type pending struct {
+	vals     [6]string
 	id       string
 	payload  []byte
 	idH      []string
@@ -176,19 +177,19 @@ func (s *Server) Events() <-chan Event { return s.events }
 // Deliver queues inv for the runtime's pending or next /next. The deadline
 // and header values are fixed now.
 func (s *Server) Deliver(inv *Invocation) error {
-	p := &pending{
-		id:       inv.RequestID,
-		payload:  inv.Payload,
-		idH:      []string{inv.RequestID},
-		deadline: []string{strconv.FormatInt(inv.Deadline.UnixMilli(), 10)},
-		arn:      []string{inv.InvokedARN},
-		trace:    []string{inv.TraceID},
-	}
+	// One allocation holds every header value.
+	vals := [6]string{inv.RequestID, strconv.FormatInt(inv.Deadline.UnixMilli(), 10), inv.InvokedARN, inv.TraceID, inv.ClientContext, inv.CognitoIdentity}
+	p := &pending{id: inv.RequestID, payload: inv.Payload}
+	p.vals = vals
+	p.idH = p.vals[0:1:1]
+	p.deadline = p.vals[1:2:2]
+	p.arn = p.vals[2:3:3]
+	p.trace = p.vals[3:4:4]
 	if inv.ClientContext != "" {
-		p.cc = []string{inv.ClientContext}
+		p.cc = p.vals[4:5:5]
 	}
 	if inv.CognitoIdentity != "" {
-		p.cognito = []string{inv.CognitoIdentity}
+		p.cognito = p.vals[5:6:6]
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
