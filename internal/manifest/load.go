@@ -47,46 +47,9 @@ func Load(path string, opts Options) (*Spec, []Warning, error) {
 // Parse is Load on content already read; path names the file in messages
 // and its directory anchors relative paths (file(), artifacts, .env).
 func Parse(path string, content []byte, opts Options) (*Spec, []Warning, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(content, &doc); err != nil {
-		return nil, nil, fmt.Errorf("parse %s: %w", path, err)
-	}
-	if len(doc.Content) == 0 {
-		return nil, nil, joinProblems([]*Problem{{File: path, Code: CodeMissingKey, Msg: "file is empty; service and provider are required"}})
-	}
-	root := doc.Content[0]
-	if err := expandAliases(root, 0); err != nil {
-		return nil, nil, fmt.Errorf("parse %s: %w", path, err)
-	}
-	if root.Kind != yaml.MappingNode {
-		return nil, nil, joinProblems([]*Problem{{File: path, Line: root.Line, Column: root.Column, Code: CodeInvalidValue, Msg: "the top level must be an object"}})
-	}
-
-	getenv := opts.Getenv
-	if getenv == nil {
-		getenv = func(string) string { return "" }
-	}
-	cli := map[string]string{}
-	for k, v := range opts.Options {
-		cli[k] = v
-	}
-	if opts.Stage != "" {
-		cli["stage"] = opts.Stage
-	}
-	if opts.Region != "" {
-		cli["region"] = opts.Region
-	}
-	id := opts.InstanceID
-	if id == "" {
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		id = hex.EncodeToString(b[:])
-	}
-	dir := filepath.Dir(path)
-	r := newResolver(path, dir, root, cli, getenv, id)
-	r.resolveAll()
-	if len(r.problems) > 0 {
-		return nil, nil, joinProblems(r.problems)
+	root, r, err := resolveDocument(path, content, opts)
+	if err != nil {
+		return nil, nil, err
 	}
 	var problems []*Problem
 	stage, err := r.stage()
@@ -113,13 +76,74 @@ func Parse(path string, content []byte, opts Options) (*Spec, []Warning, error) 
 		d.ignore[strings.TrimSpace(h)] = true
 	}
 	spec := d.root(root, stage, region)
-	spec.Dir, spec.File = dir, path
+	spec.Dir, spec.File = r.dir, path
 	sortProblems(d.problems)
 	sortWarnings(d.warnings)
 	if len(d.problems) > 0 {
 		return nil, d.warnings, joinProblems(d.problems)
 	}
 	return spec, d.warnings, nil
+}
+
+// Resolve reads the manifest at path and returns it with every variable
+// resolved but not validated: what `lambdad print` shows to debug
+// resolution. Values are map[string]any, []any, string, int64, float64,
+// bool or nil.
+func Resolve(path string, opts Options) (map[string]any, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("resolve manifest: %w", err)
+	}
+	root, _, err := resolveDocument(path, b, opts)
+	if err != nil {
+		return nil, err
+	}
+	m, _ := toAny(root).(map[string]any)
+	return m, nil
+}
+
+// resolveDocument parses content and resolves its variables in place.
+func resolveDocument(path string, content []byte, opts Options) (*yaml.Node, *resolver, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(content, &doc); err != nil {
+		return nil, nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil, nil, joinProblems([]*Problem{{File: path, Code: CodeMissingKey, Msg: "file is empty; service and provider are required"}})
+	}
+	root := doc.Content[0]
+	if err := expandAliases(root, 0); err != nil {
+		return nil, nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, nil, joinProblems([]*Problem{{File: path, Line: root.Line, Column: root.Column, Code: CodeInvalidValue, Msg: "the top level must be an object"}})
+	}
+	getenv := opts.Getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	cli := map[string]string{}
+	for k, v := range opts.Options {
+		cli[k] = v
+	}
+	if opts.Stage != "" {
+		cli["stage"] = opts.Stage
+	}
+	if opts.Region != "" {
+		cli["region"] = opts.Region
+	}
+	id := opts.InstanceID
+	if id == "" {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	r := newResolver(path, filepath.Dir(path), root, cli, getenv, id)
+	r.resolveAll()
+	if len(r.problems) > 0 {
+		return nil, nil, joinProblems(r.problems)
+	}
+	return root, r, nil
 }
 
 func joinProblems(ps []*Problem) error {

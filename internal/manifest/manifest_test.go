@@ -175,3 +175,20 @@ func TestAliasBomb(t *testing.T) {
 		t.Fatalf("Parse(alias bomb) = %v, want an expansion limit error", err)
 	}
 }
+
+func TestResolve(t *testing.T) {
+	got, err := Resolve("testdata/vars_self.yml", Options{Stage: "prod"})
+	if err != nil {
+		t.Fatalf("Resolve: %v", err)
+	}
+	custom, _ := got["custom"].(map[string]any)
+	if custom["table"] != "selfref-prod-table" {
+		t.Errorf("custom.table = %v, want selfref-prod-table", custom["table"])
+	}
+	if mem := got["provider"].(map[string]any)["memorySize"]; mem != int64(512) {
+		t.Errorf("provider.memorySize = %#v, want int64(512)", mem)
+	}
+	if _, err := Resolve("testdata/vars_cycle.yml", Options{}); err == nil || !strings.Contains(err.Error(), "variable cycle") {
+		t.Errorf("Resolve(cycle) = %v, want a cycle error", err)
+	}
+}
