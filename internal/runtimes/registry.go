@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -347,14 +348,57 @@ func (r *Registry) Available() []string {
 // start-up message.
 func (r *Registry) Notes() []string { return append([]string(nil), r.notes...) }
 
+// HostPaths lists the install directories of the interpreters in use that
+// lie outside the system directories (/usr, /etc, /bin, /sbin, /lib*), e.g.
+// /root/.pyenv/versions/3.12.1: a sandbox that hides the rest of the host
+// must make them visible, read-only at the same path, for Launch's command to
+// run (sandbox.NamespacedOptions.HostPaths). Sorted, without duplicates.
+func (r *Registry) HostPaths() []string {
+	var out []string
+	for _, rt := range r.runtimes {
+		var in Interpreter
+		switch v := rt.(type) {
+		case *python:
+			in = v.interp
+		case *node:
+			in = v.interp
+		default:
+			continue
+		}
+		root := filepath.Dir(filepath.Dir(in.Path)) // <prefix>/bin/python3.12 → <prefix>
+		if underSystemDir(root) {
+			continue
+		}
+		if !slices.Contains(out, root) {
+			out = append(out, root)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func underSystemDir(p string) bool {
+	if p == "/" {
+		return true
+	}
+	for _, d := range []string{"/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"} {
+		if p == d || strings.HasPrefix(p, d+"/") {
+			return true
+		}
+	}
+	return false
+}
+
 // RuntimeDir returns the host directory to expose as /var/runtime
 // (LAMBDA_RUNTIME_DIR) for runtime id, or "" for provided.* and unknown ids.
 func (r *Registry) RuntimeDir(id string) string {
-	switch {
-	case strings.HasPrefix(id, "python3."):
-		return filepath.Join(r.dir, pythonDir)
-	case strings.HasPrefix(id, "nodejs"):
-		return filepath.Join(r.dir, nodeDir)
+	for _, m := range managed {
+		if m.id == id {
+			if m.lang == "python" {
+				return filepath.Join(r.dir, pythonDir)
+			}
+			return filepath.Join(r.dir, nodeDir)
+		}
 	}
 	return ""
 }

@@ -135,6 +135,18 @@ func TestRegistryFakeHost(t *testing.T) {
 			t.Errorf("%s served by %v, want %v", id, got, want)
 		}
 	}
+	// <prefix>/bin/python3.X → <prefix>; root/real/python3.13 and root/bin/node → root.
+	wantHost := []string{filepath.Join(home, ".pyenv/versions/3.11.4"), filepath.Join(home, ".pyenv/versions/3.9.10"), root}
+	slices.Sort(wantHost)
+	if got := reg.HostPaths(); !reflect.DeepEqual(got, wantHost) {
+		t.Errorf("HostPaths() = %q, want %q", got, wantHost)
+	}
+	if got := reg.RuntimeDir("python3.12"); got != filepath.Join(reg.dir, "python") {
+		t.Errorf("RuntimeDir(python3.12) = %q", got)
+	}
+	if got := reg.RuntimeDir("python3.99"); got != "" {
+		t.Errorf("RuntimeDir(python3.99) = %q, want \"\"", got)
+	}
 	notes := strings.Join(reg.Notes(), "\n")
 	for _, s := range []string{"python3.12: " + real313 + " (3.13.1; no python3.12 found, nearest version used)", "nodejs22.x: " + filepath.Join(bin, "node") + " (v22.3.0)\n"} {
 		if !strings.Contains(notes+"\n", s) {
