@@ -197,14 +197,17 @@ func ZipDir(root string, patterns []string) (*Artifact, error) {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() {
-			return nil
-		}
 		rel, err := filepath.Rel(root, p)
 		if err != nil {
 			return err
 		}
 		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			if rel != "." && pruned(ms, rel) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
 		if selected(ms, rel) {
 			files = append(files, rel)
 		}
@@ -302,6 +305,9 @@ func writeEntry(zw *zip.Writer, e zipEntry) error {
 type compiledPattern struct {
 	exclude bool
 	match   func(string) bool
+	// dir is the literal directory the pattern starts with ("" when it
+	// starts with a wildcard): it can only match paths under dir.
+	dir string
 }
 
 func compilePatterns(patterns []string) ([]compiledPattern, error) {
@@ -321,6 +327,15 @@ func compilePatterns(patterns []string) ([]compiledPattern, error) {
 			return nil, fmt.Errorf("package pattern %q: %w", p, err)
 		}
 		cp.match = g
+		lit := p
+		if i := strings.IndexAny(p, `*?[{\`); i >= 0 {
+			lit = p[:i]
+		}
+		if i := strings.LastIndexByte(lit, '/'); i >= 0 {
+			cp.dir = lit[:i]
+		} else if lit == p {
+			cp.dir = p // a literal path: itself
+		}
 		out = append(out, cp)
 	}
 	return out, nil
@@ -336,6 +351,27 @@ func selected(ms []compiledPattern, rel string) bool {
 		}
 	}
 	return in
+}
+
+// pruned reports whether nothing under directory rel can be selected: the
+// last pattern matching it excludes it and no later include pattern can
+// match under it.
+func pruned(ms []compiledPattern, rel string) bool {
+	last := -1
+	for i, m := range ms {
+		if matchPathOrParent(m.match, rel) {
+			last = i
+		}
+	}
+	if last < 0 || !ms[last].exclude {
+		return false
+	}
+	for _, m := range ms[last+1:] {
+		if !m.exclude && (m.dir == "" || strings.HasPrefix(rel+"/", m.dir+"/") || strings.HasPrefix(m.dir+"/", rel+"/")) {
+			return false
+		}
+	}
+	return true
 }
 
 func matchPathOrParent(match func(string) bool, rel string) bool {

@@ -87,6 +87,13 @@ func globToRegexp(p string) (string, error) {
 			}
 			b.WriteString(")")
 			i = end
+		case '/':
+			if p[i:] == "/**" {
+				// "dir/**" also matches dir itself.
+				b.WriteString("(?:/.*)?")
+				return b.String(), nil
+			}
+			b.WriteString("/")
 		default:
 			b.WriteString(regexp.QuoteMeta(string(c)))
 		}

@@ -79,7 +79,7 @@ func TestGlob(t *testing.T) {
 	}{
 		{"*.js", []string{"a.js", ".hidden.js"}, []string{"dir/a.js", "a.jsx"}},
 		{"**/*.js", []string{"a.js", "dir/a.js", "d/e/f.js"}, []string{"a.ts"}},
-		{"src/**", []string{"src/a", "src/b/c"}, []string{"srcx/a", "other/src/a"}},
+		{"src/**", []string{"src", "src/a", "src/b/c"}, []string{"srcx/a", "other/src/a"}},
 		{"a/**/b", []string{"a/b", "a/x/b", "a/x/y/b"}, []string{"a/xb"}},
 		{"file?.txt", []string{"file1.txt"}, []string{"file10.txt", "file/.txt"}},
 		{"[ab].go", []string{"a.go", "b.go"}, []string{"c.go"}},
@@ -194,6 +194,43 @@ func TestZipDirIsDeterministic(t *testing.T) {
 	}
 	if a3.CodeSHA256 == a1.CodeSHA256 {
 		t.Error("changed content kept the same CodeSHA256")
+	}
+}
+
+func TestPruned(t *testing.T) {
+	ms, err := compilePatterns([]string{"!.git/**", "!node_modules/**", "node_modules/keep/**", "!tmp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		dir  string
+		want bool
+	}{
+		{".git", true},
+		{".git/objects", true},
+		{"node_modules", false}, // a later pattern re-includes part of it
+		{"node_modules/keep", false},
+		{"tmp", true},
+		{"src", false},
+	} {
+		if got := pruned(ms, tc.dir); got != tc.want {
+			t.Errorf("pruned(%q) = %v, want %v", tc.dir, got, tc.want)
+		}
+	}
+	// An include pattern starting with a wildcard may match anywhere.
+	ms, err = compilePatterns([]string{"!.git/**", "**/*.keep"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		dir  string
+		want bool
+	}{
+		{".git", false},
+	} {
+		if got := pruned(ms, tc.dir); got != tc.want {
+			t.Errorf("pruned(%q) = %v, want %v", tc.dir, got, tc.want)
+		}
 	}
 }
 
