@@ -2,6 +2,7 @@ package runtimes_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -51,6 +53,37 @@ type envCase struct {
 	layers  []string
 	env     map[string]string
 	timeout time.Duration
+	// namespaced runs the environment in the namespaced sandbox (root
+	// only): the Lambda paths are then /var/task, /opt, /var/runtime.
+	namespaced bool
+}
+
+var nsCount atomic.Int64
+
+func newRunner(t *testing.T, namespaced bool, reg *runtimes.Registry) sandbox.Runner {
+	t.Helper()
+	if !namespaced {
+		r, err := sandbox.NewPlain(sandbox.PlainOptions{BaseDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("namespaced sandbox needs root")
+	}
+	r, err := sandbox.NewNamespaced(sandbox.NamespacedOptions{
+		Prefix:    fmt.Sprintf("lbdrt-%d-%d", os.Getpid(), nsCount.Add(1)),
+		StateDir:  t.TempDir(),
+		HostPaths: reg.HostPaths(),
+	})
+	if errors.Is(err, sandbox.ErrUnsupported) {
+		t.Skipf("namespaced sandbox unsupported here: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 type started struct {
@@ -65,10 +98,7 @@ func startEnv(t *testing.T, c envCase) started {
 	if err != nil {
 		t.Skipf("%s unavailable: %v", c.id, err)
 	}
-	runner, err := sandbox.NewPlain(sandbox.PlainOptions{BaseDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	runner := newRunner(t, c.namespaced, reg)
 	t.Cleanup(func() { runner.Close() })
 	if c.timeout == 0 {
 		c.timeout = 30 * time.Second
@@ -447,4 +477,67 @@ func TestEnvNodeInitErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEnvNamespaced runs the bootstraps in the namespaced sandbox, where the
+// host interpreters are visible only through Registry.HostPaths and the
+// Lambda paths are AWS's: error bodies then match aws-recorded byte for byte.
+func TestEnvNamespaced(t *testing.T) {
+	t.Parallel()
+	t.Run("python", func(t *testing.T) {
+		t.Parallel()
+		s := startEnv(t, envCase{id: "python3.12", task: td(t, "python"), layers: []string{td(t, "opt")}, handler: "lambda_function.fail", namespaced: true})
+		res := s.invoke(t, environment.Invocation{RequestID: requestID, Payload: []byte(`{}`)})
+		want := `{"errorMessage": "Handler fails", "errorType": "Exception", "requestId": "` + requestID + `", "stackTrace": ["  File \"/var/task/lambda_function.py\", line 51, in fail\n    raise Exception(\"Handler fails\")\n"]}`
+		if string(res.Payload) != want {
+			t.Errorf("error = %s\nwant %s", res.Payload, want)
+		}
+		c := startEnv(t, envCase{id: "python3.12", task: td(t, "python"), layers: []string{td(t, "opt")}, handler: "lambda_function.context_fields", namespaced: true})
+		res = c.invoke(t, environment.Invocation{Payload: []byte(`{}`)})
+		var got map[string]any
+		json.Unmarshal(res.Payload, &got)
+		wantHead := []any{"/var/task", "/opt/python/lib/python3.12/site-packages", "/opt/python", "/var/runtime"}
+		if !reflect.DeepEqual(got["sys_path_head"], wantHead) || got["cwd"] != "/var/task" {
+			t.Errorf("sys.path head = %v cwd = %v, want %v and /var/task", got["sys_path_head"], got["cwd"], wantHead)
+		}
+		d := startEnv(t, envCase{id: "python3.12", task: td(t, "python"), layers: []string{td(t, "opt")}, handler: "lambda_function.deps", namespaced: true})
+		if res := d.invoke(t, environment.Invocation{Payload: []byte(`{}`)}); string(res.Payload) != `{"mylib": "vendored mylib", "layerlib": "layer lib"}` {
+			t.Errorf("deps = %s", res.Payload)
+		}
+	})
+	t.Run("python init error", func(t *testing.T) {
+		t.Parallel()
+		s := startEnv(t, envCase{id: "python3.12", task: td(t, "pyerr"), handler: "lambda_runtime_error.handler", namespaced: true})
+		res := s.invoke(t, environment.Invocation{Payload: []byte(`{}`)})
+		var body struct {
+			StackTrace []string `json:"stackTrace"`
+		}
+		json.Unmarshal(res.Payload, &body)
+		last := "  File \"/var/task/lambda_runtime_error.py\", line 1, in <module>\n    raise Exception(\"Runtime startup fails\")\n"
+		if !strings.HasPrefix(string(res.Payload), `{"errorMessage": "Runtime startup fails", "errorType": "Exception", "requestId": "", "stackTrace": ["  File \"`) ||
+			len(body.StackTrace) < 2 || body.StackTrace[len(body.StackTrace)-1] != last {
+			t.Errorf("init error = %s", res.Payload)
+		}
+	})
+	t.Run("node", func(t *testing.T) {
+		t.Parallel()
+		for _, dir := range []string{"cjs", "mjs", "pkgesm"} {
+			s := startEnv(t, envCase{id: "nodejs20.x", task: td(t, "node", dir), handler: "index.echo", namespaced: true})
+			res := s.invoke(t, environment.Invocation{RequestID: requestID, Payload: []byte(`{"a":1}`)})
+			want := `{"a":1}`
+			if dir == "pkgesm" {
+				want = `{"event":{"a":1},"esm":true,"requestId":"` + requestID + `"}`
+			}
+			if string(res.Payload) != want {
+				t.Errorf("%s echo = %s, want %s", dir, res.Payload, want)
+			}
+		}
+		c := startEnv(t, envCase{id: "nodejs20.x", task: td(t, "node", "cjs"), handler: "index.context", namespaced: true})
+		res := c.invoke(t, environment.Invocation{Payload: []byte(`{}`)})
+		var got map[string]any
+		json.Unmarshal(res.Payload, &got)
+		if got["nodePath"] != "/opt/nodejs/node20/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task" {
+			t.Errorf("NODE_PATH = %v", got["nodePath"])
+		}
+	})
 }
