@@ -97,12 +97,18 @@ type Result struct {
 	// ErrorType is the error type for logs and metrics: the platform's
 	// (Sandbox.Timedout, Runtime.ExitError, ...) or the runtime's
 	// Lambda-Runtime-Function-Error-Type header; "" on success.
-	ErrorType       string
-	LogTail         []byte        // last 4096 bytes of START…REPORT when Tail
-	Duration        time.Duration // event hand-off to the runtime's next /next (or the failure)
+	ErrorType string
+	LogTail   []byte // last 4096 bytes of START…REPORT when Tail
+	// Duration is the REPORT duration (event hand-off to the runtime's next
+	// /next, or to the failure); for a success answered without Tail it is
+	// the time to the answer, since Invoke returns before the runtime is
+	// back in /next.
+	Duration        time.Duration
 	InitDuration    time.Duration // on the first invoke of a cold environment
 	MaxMemoryUsedMB int
 	// Alive reports whether the environment can serve another invocation.
+	// For a success answered without Tail it is a prediction: a runtime
+	// that dies before its next /next makes the next Invoke return ErrDead.
 	Alive bool
 }
 
@@ -322,13 +328,26 @@ func (e *Env) Invoke(ctx context.Context, inv Invocation) (Result, error) {
 	if err := e.sbx.Thaw(); err != nil {
 		e.logger.Error("thaw environment", "err", err)
 	}
-	if !e.run(c, ctx.Done()) {
+	switch e.run(c, ctx.Done(), !inv.Tail) {
+	case runCancelled:
 		go func() {
-			e.run(c, nil)
+			e.run(c, nil, false)
 			e.complete(c)
 			e.logger.Debug("abandoned invocation finished", "request_id", inv.RequestID)
 		}()
 		return Result{}, fmt.Errorf("invoke %s: %w", e.id, ctx.Err())
+	case runAnswered:
+		// Answer the caller now; END/REPORT and the freeze follow when the
+		// runtime is back in /next. The next Invoke waits for that.
+		res := c.res
+		res.Duration = time.Since(c.handoff)
+		res.MaxMemoryUsedMB = peakMB(e.sbx.Stats())
+		res.Alive = true
+		go func() {
+			e.run(c, nil, false)
+			e.complete(c)
+		}()
+		return res, nil
 	}
 	e.complete(c)
 	return c.res, nil
@@ -355,8 +374,17 @@ type call struct {
 	res      Result
 }
 
-// run drives c until it is done (true) or cancel fires (false).
-func (e *Env) run(c *call, cancel <-chan struct{}) bool {
+type runResult uint8
+
+const (
+	runDone      runResult = iota // c is done
+	runCancelled                  // the caller left
+	runAnswered                   // a success answer arrived (early only)
+)
+
+// run drives c until it is done, cancel fires, or (when early) the runtime
+// answered successfully.
+func (e *Env) run(c *call, cancel <-chan struct{}, early bool) runResult {
 	for {
 		switch c.phase {
 		case phInit:
@@ -364,8 +392,12 @@ func (e *Env) run(c *call, cancel <-chan struct{}) bool {
 				e.deliver(c)
 				continue
 			}
+		case phAnswered:
+			if early && c.res.FunctionError == "" {
+				return runAnswered
+			}
 		case phDone:
-			return true
+			return runDone
 		}
 		select {
 		case ev := <-e.api.Events():
@@ -384,13 +416,17 @@ func (e *Env) run(c *call, cancel <-chan struct{}) bool {
 		case <-c.timer.C:
 			e.onTimeout(c)
 		case <-cancel:
-			return false
+			return runCancelled
 		}
 	}
 }
 
 func (e *Env) deliver(c *call) {
 	c.handoff = time.Now()
+	if e.reportInit {
+		c.res.InitDuration = e.initDur
+		e.reportInit = false
+	}
 	err := e.api.Deliver(&runtimeapi.Invocation{
 		RequestID: c.inv.RequestID, Payload: c.inv.Payload, Deadline: c.deadline,
 		InvokedARN: c.inv.InvokedARN, TraceID: c.inv.TraceID,
@@ -547,12 +583,7 @@ func (e *Env) complete(c *call) {
 		e.shutdownSandbox()
 		e.logcap.Sync(100 * time.Millisecond)
 	}
-	st := e.sbx.Stats()
-	c.res.MaxMemoryUsedMB = int((st.PeakMemoryBytes + (1<<20 - 1)) >> 20)
-	if e.reportInit && !c.handoff.IsZero() {
-		c.res.InitDuration = e.initDur
-		e.reportInit = false
-	}
+	c.res.MaxMemoryUsedMB = peakMB(e.sbx.Stats())
 	e.logcap.Platform(logs.EndLine(c.inv.RequestID))
 	e.logcap.Platform(logs.Report{
 		RequestID: c.inv.RequestID, Duration: c.res.Duration, MemoryMB: e.cfg.MemoryMB,
@@ -607,6 +638,11 @@ func (e *Env) Close() error {
 	e.dead.Store(true)
 	e.shutdown()
 	return nil
+}
+
+// peakMB is the peak memory in whole MB, rounded up.
+func peakMB(st sandbox.Stats) int {
+	return int((st.PeakMemoryBytes + (1<<20 - 1)) >> 20)
 }
 
 type platformBody struct {
