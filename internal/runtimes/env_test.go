@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -33,7 +34,7 @@ var (
 	envRegDir  string
 )
 
-func envRegistry(t *testing.T) *runtimes.Registry {
+func envRegistry(t testing.TB) *runtimes.Registry {
 	t.Helper()
 	envRegOnce.Do(func() {
 		// Removed by TestMain (harness_test.go), which knows the name.
@@ -60,7 +61,7 @@ type envCase struct {
 
 var nsCount atomic.Int64
 
-func newRunner(t *testing.T, namespaced bool, reg *runtimes.Registry) sandbox.Runner {
+func newRunner(t testing.TB, namespaced bool, reg *runtimes.Registry) sandbox.Runner {
 	t.Helper()
 	if !namespaced {
 		r, err := sandbox.NewPlain(sandbox.PlainOptions{BaseDir: t.TempDir()})
@@ -91,7 +92,9 @@ type started struct {
 	sink *logs.Memory
 }
 
-func startEnv(t *testing.T, c envCase) started {
+func startEnv(t *testing.T, c envCase) started { return startEnvB(t, c) }
+
+func startEnvB(t testing.TB, c envCase) started {
 	t.Helper()
 	reg := envRegistry(t)
 	rt, err := reg.Lookup(c.id)
@@ -109,7 +112,7 @@ func startEnv(t *testing.T, c envCase) started {
 		MemoryMB: 128, Timeout: c.timeout, EphemeralMB: 512, Env: c.env,
 		TaskDir: c.task, LayerDirs: c.layers, RuntimeDir: reg.RuntimeDir(c.id),
 		Region: "us-east-1", AccountID: "000000000000", Logs: sink,
-		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger: slog.New(slog.NewTextHandler(output(t), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}, runner)
 	if err != nil {
 		t.Fatalf("environment.Start(%s %s): %v", c.id, c.handler, err)
@@ -140,7 +143,17 @@ func (s started) logText() string {
 	return b.String()
 }
 
-func td(t *testing.T, parts ...string) string {
+// output is where a test's platform log goes.
+func output(t testing.TB) io.Writer {
+	if tt, ok := t.(interface{ Output() io.Writer }); ok {
+		return tt.Output()
+	}
+	return io.Discard
+}
+
+func td(t *testing.T, parts ...string) string { return tdB(t, parts...) }
+
+func tdB(t testing.TB, parts ...string) string {
 	t.Helper()
 	p, err := filepath.Abs(filepath.Join(append([]string{"testdata"}, parts...)...))
 	if err != nil {
