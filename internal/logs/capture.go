@@ -142,7 +142,8 @@ func (c *Capture) appendTail(b []byte) {
 }
 
 // Sync waits, at most timeout, until every byte already written to the pipe
-// has been turned into records (and tail text).
+// has been turned into records (and tail text); then an unterminated last
+// line is emitted as a record of its own.
 func (c *Capture) Sync(timeout time.Duration) {
 	deadline := time.Now().Add(timeout)
 	for {
@@ -153,10 +154,14 @@ func (c *Capture) Sync(timeout time.Duration) {
 		}
 		n := c.pending()
 		progress := c.progress
-		c.mu.Unlock()
 		if n == 0 {
+			// The runtime is idle: an unterminated last line belongs to
+			// this invocation.
+			c.flushPartial()
+			c.mu.Unlock()
 			return
 		}
+		c.mu.Unlock()
 		wait := time.Until(deadline)
 		if wait <= 0 {
 			return

@@ -85,12 +85,12 @@ func TestCaptureProcessOutputAndTail(t *testing.T) {
 	c.Sync(10 * time.Second)
 	c.Platform(EndLine("id"))
 	tail := string(c.EndTail())
-	if want := "START RequestId: id Version: $LATEST\none\ntwo part\nerr\nEND RequestId: id\n"; tail != want {
+	if want := "START RequestId: id Version: $LATEST\none\ntwo part\nerr\nno newlineEND RequestId: id\n"; tail != want {
 		t.Errorf("tail = %q, want %q", tail, want)
 	}
 	c.Close()
 	got := messages(mem.Records())
-	want := []string{"START RequestId: id Version: $LATEST\n", "one\n", "two part\n", "err\n", "END RequestId: id\n", "no newline"}
+	want := []string{"START RequestId: id Version: $LATEST\n", "one\n", "two part\n", "err\n", "no newline", "END RequestId: id\n"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("records = %q, want %q", got, want)
 	}
