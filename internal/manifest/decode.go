@@ -223,7 +223,11 @@ func (d *decoder) integer(n *yaml.Node, path string, lo, hi int) (int, bool) {
 		return 0, false
 	}
 	if v < lo || v > hi {
-		d.schemaf(n, path, CodeInvalidValue, "%d is out of range %d–%d", v, lo, hi)
+		if hi >= 1<<30 {
+			d.schemaf(n, path, CodeInvalidValue, "%d must be at least %d", v, lo)
+		} else {
+			d.schemaf(n, path, CodeInvalidValue, "%d is out of range %d–%d", v, lo, hi)
+		}
 		return 0, false
 	}
 	return v, true
