@@ -193,7 +193,9 @@ func TestE2EValidationErrors(t *testing.T) {
 			"1 validation error detected: Value '0' at 'timeout' failed to satisfy constraint: Member must have value greater than or equal to 1"},
 		{"timeout too large", func(in *awslambda.CreateFunctionInput) { in.Timeout = aws.Int32(901) }, "InvalidParameterValueException",
 			"'Timeout' value failed to satisfy constraint: Member must have value less than or equal to 900"},
-		{"ephemeral", func(in *awslambda.CreateFunctionInput) { in.EphemeralStorage = &types.EphemeralStorage{Size: aws.Int32(100)} }, "ValidationException",
+		{"ephemeral", func(in *awslambda.CreateFunctionInput) {
+			in.EphemeralStorage = &types.EphemeralStorage{Size: aws.Int32(100)}
+		}, "ValidationException",
 			"1 validation error detected: Value '100' at 'ephemeralStorage.size' failed to satisfy constraint: Member must have value greater than or equal to 512"},
 		{"missing handler", func(in *awslambda.CreateFunctionInput) { in.Handler = nil }, "InvalidParameterValueException",
 			"Runtime and Handler are mandatory parameters for functions created with deployment packages."},
