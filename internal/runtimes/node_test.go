@@ -291,3 +291,34 @@ func TestNodeInitErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestNodeJSONLogs(t *testing.T) {
+	t.Parallel()
+	p := startNode(t, "cjs", "index.logs", map[string]string{"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "INFO"})
+	id := newRequestID()
+	p.invoke(invocation{id: id, payload: `{}`})
+	out := p.waitOutput(`"an error"`)
+	if strings.Contains(out, "debugging") {
+		t.Errorf("DEBUG logged although AWS_LAMBDA_LOG_LEVEL=INFO:\n%s", out)
+	}
+	ts := `"timestamp":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"`
+	for _, re := range []string{
+		`(?m)^\{` + ts + `,"level":"INFO","requestId":"` + id + `","message":"hello from console.log"\}$`,
+		`(?m)^\{` + ts + `,"level":"INFO","requestId":"` + id + `","message":"info \{ a: 1 \}"\}$`,
+		`(?m)^\{` + ts + `,"level":"WARN","requestId":"` + id + `","message":"multi\\nline"\}$`,
+		`(?m)^\{` + ts + `,"level":"INFO","message":"init: module loaded"\}$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("output does not match %s:\n%s", re, out)
+		}
+	}
+
+	f := startNode(t, "cjs", "index.fail", map[string]string{"AWS_LAMBDA_LOG_FORMAT": "json"})
+	id = newRequestID()
+	f.invoke(invocation{id: id, payload: `{}`})
+	out = f.waitOutput(`"level":"ERROR"`)
+	re := regexp.MustCompile(`(?m)^\{` + ts + `,"level":"ERROR","requestId":"` + id + `","message":\{"errorType":"Error","errorMessage":"some_error_msg","stackTrace":\["Error: some_error_msg",`)
+	if !re.MatchString(out) {
+		t.Errorf("JSON invoke error line does not match %s:\n%s", re, out)
+	}
+}

@@ -316,3 +316,30 @@ func TestPythonExitInHandler(t *testing.T) {
 		t.Errorf("exit code = %d, want 0 (sys.exit(0) must not be swallowed)", code)
 	}
 }
+
+func TestPythonJSONLogs(t *testing.T) {
+	t.Parallel()
+	p := startPython(t, "levels.handler", map[string]string{"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "WARN"})
+	id := newRequestID()
+	p.invoke(invocation{id: id, payload: `{}`})
+	out := p.waitOutput(`"level": "WARNING"`)
+	if strings.Contains(out, "info from logging") {
+		t.Errorf("INFO logged although AWS_LAMBDA_LOG_LEVEL=WARN:\n%s", out)
+	}
+	if !regexp.MustCompile(`(?m)^hello from print$`).MatchString(out) {
+		t.Errorf("print output must stay raw:\n%s", out)
+	}
+	re := regexp.MustCompile(`(?m)^\{"timestamp": "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", "level": "WARNING", "message": "multi\\nline", "logger": "root", "requestId": "` + id + `"\}$`)
+	if !re.MatchString(out) {
+		t.Errorf("JSON warning line does not match %s:\n%s", re, out)
+	}
+
+	f := startPython(t, "lambda_function.fail", map[string]string{"AWS_LAMBDA_LOG_FORMAT": "JSON"})
+	id = newRequestID()
+	f.invoke(invocation{id: id, payload: `{}`})
+	out = f.waitOutput(`"level": "ERROR"`)
+	re = regexp.MustCompile(`(?m)^\{"timestamp": "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", "level": "ERROR", "errorMessage": "Handler fails", "errorType": "Exception", "requestId": "` + id + `", "stackTrace": \["  File `)
+	if !re.MatchString(out) {
+		t.Errorf("JSON error line does not match %s:\n%s", re, out)
+	}
+}

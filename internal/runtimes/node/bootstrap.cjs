@@ -102,12 +102,58 @@ function toFormatted(error) {
 
 const REQUEST_ID = Symbol.for('aws.lambda.runtime.requestId');
 
+const LOG_FORMAT_JSON = (process.env.AWS_LAMBDA_LOG_FORMAT || '').toUpperCase() === 'JSON';
+
+function jsonErrorReplacer(_, value) {
+  if (value instanceof Error) {
+    return Object.assign(
+      {
+        errorType: value?.constructor?.name ?? 'UnknownError',
+        errorMessage: value.message,
+        stackTrace: typeof value.stack === 'string' ? value.stack.split('\n') : value.stack,
+      },
+      value,
+    );
+  }
+  return value;
+}
+
+// The JSON log line of aws-lambda-ric (LoggingConfig LogFormat=JSON).
+function formatJsonMessage(requestId, timestamp, level, ...messageParams) {
+  const result = { timestamp, level, requestId };
+  if (messageParams.length === 1) {
+    result.message = messageParams[0];
+    try {
+      return JSON.stringify(result, jsonErrorReplacer);
+    } catch (_) {
+      result.message = util.format(result.message);
+      return JSON.stringify(result);
+    }
+  }
+  result.message = util.format(...messageParams);
+  for (const param of messageParams) {
+    if (param instanceof Error) {
+      result.errorType = param?.constructor?.name ?? 'UnknownError';
+      result.errorMessage = param.message;
+      result.stackTrace = typeof param.stack === 'string' ? param.stack.split('\n') : [];
+      break;
+    }
+  }
+  return JSON.stringify(result);
+}
+
 function patchConsole() {
-  const write = (level, message, params) => {
-    let line = `${new Date().toISOString()}\t${globalThis[REQUEST_ID]}\t${level}\t${util.format(message, ...params)}`;
-    line = line.replace(/\n/g, '\r');
-    process.stdout.write(line + '\n');
-  };
+  const write = LOG_FORMAT_JSON
+    ? (level, message, params) => {
+        let line = formatJsonMessage(globalThis[REQUEST_ID], new Date().toISOString(), level, message, ...params);
+        line = line.replace(/\n/g, '\r');
+        process.stdout.write(line + '\n');
+      }
+    : (level, message, params) => {
+        let line = `${new Date().toISOString()}\t${globalThis[REQUEST_ID]}\t${level}\t${util.format(message, ...params)}`;
+        line = line.replace(/\n/g, '\r');
+        process.stdout.write(line + '\n');
+      };
   const levels = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
   const min = Math.max(0, levels.indexOf((process.env.AWS_LAMBDA_LOG_LEVEL || '').toUpperCase()));
   const nop = () => {};
@@ -122,7 +168,11 @@ function patchConsole() {
 }
 
 function logError(msg, err) {
-  console.error(msg, toFormatted(intoError(err)));
+  if (LOG_FORMAT_JSON) {
+    console.error(intoError(err));
+  } else {
+    console.error(msg, toFormatted(intoError(err)));
+  }
 }
 
 // ------------------------------------------------------------------ Runtime API client

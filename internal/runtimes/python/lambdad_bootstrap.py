@@ -57,6 +57,14 @@ LAMBDA_WARNING_UNHANDLED = (
 _GLOBAL_AWS_REQUEST_ID = None
 _GLOBAL_TENANT_ID = None
 
+# LoggingConfig: AWS_LAMBDA_LOG_FORMAT=JSON switches the logging module and
+# the runtime's own error lines to JSON; AWS_LAMBDA_LOG_LEVEL sets the root
+# logger's level (TRACE meaning DEBUG), as awslambdaric does.
+_LOG_FORMAT_JSON = (os.environ.get("AWS_LAMBDA_LOG_FORMAT") or "").upper() == "JSON"
+_LOG_LEVEL = {None: "", "TRACE": "DEBUG"}.get(
+    os.environ.get("AWS_LAMBDA_LOG_LEVEL"), os.environ.get("AWS_LAMBDA_LOG_LEVEL")
+).upper()
+
 
 class FaultException(Exception):
     def __init__(self, exception_type, msg, trace=None):
@@ -127,6 +135,11 @@ def _replace_line_indentation(line, indent_char, new_indent_char):
 
 
 def log_error(error_result):
+    if _LOG_FORMAT_JSON:
+        line = dict(timestamp=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()), level="ERROR")
+        line.update(error_result)
+        _log(to_json(line) + "\n")
+        return
     description = "[ERROR]"
     etype = error_result.get("errorType")
     if etype:
@@ -151,6 +164,16 @@ def log_error(error_result):
 
 def _log_warning(msg):
     # What logging.warning() prints through the runtime's root handler.
+    if _LOG_FORMAT_JSON:
+        line = {
+            "timestamp": _timestamp(),
+            "level": "WARNING",
+            "message": msg,
+            "logger": "root",
+            "requestId": _GLOBAL_AWS_REQUEST_ID or "",
+        }
+        _log(_to_json_unicode(line) + "\n")
+        return
     _log("[WARNING]\t%s\t%s\t%s\n" % (_timestamp(), _GLOBAL_AWS_REQUEST_ID or "", msg))
 
 
@@ -189,6 +212,33 @@ class _LoggingConfigurer(object):
         pass
 
 
+_RESERVED_RECORD_FIELDS = {
+    "name",
+    "msg",
+    "args",
+    "levelname",
+    "levelno",
+    "pathname",
+    "filename",
+    "module",
+    "exc_info",
+    "exc_text",
+    "stack_info",
+    "lineno",
+    "funcName",
+    "created",
+    "msecs",
+    "relativeCreated",
+    "thread",
+    "threadName",
+    "processName",
+    "process",
+    "aws_request_id",
+    "tenant_id",
+    "_frame_type",
+}
+
+
 def _configure_logging(logging):
     class LambdaLoggerHandler(logging.Handler):
         def emit(self, record):
@@ -203,18 +253,55 @@ def _configure_logging(logging):
             record.tenant_id = _GLOBAL_TENANT_ID
             return True
 
+    class JsonFormatter(logging.Formatter):
+        """awslambdaric's JSON log line: timestamp, level, message, logger,
+        the exception if any, requestId, location and extra fields."""
+
+        def formatTime(self, record, datefmt=None):
+            t = time.gmtime(record.created)
+            return time.strftime("%Y-%m-%dT%H:%M:%S", t) + ".%03dZ" % (int(record.created * 1000) % 1000)
+
+        def format(self, record):
+            record.levelno = min(50, max(0, record.levelno)) // 10 * 10
+            record.levelname = logging.getLevelName(record.levelno)
+            exc = record.exc_info
+            if exc:
+                import traceback
+
+                stack = traceback.format_tb(exc[2])
+            result = {
+                "timestamp": self.formatTime(record),
+                "level": record.levelname,
+                "message": record.getMessage(),
+                "logger": record.name,
+                "stackTrace": stack if exc else None,
+                "errorType": exc[0].__name__ if exc else None,
+                "errorMessage": str(exc[1]) if exc else None,
+                "requestId": getattr(record, "aws_request_id", None),
+                "location": "%s:%s:%s" % (record.pathname, record.funcName, record.lineno) if exc else None,
+            }
+            if getattr(record, "tenant_id", None) is not None:
+                result["tenantId"] = record.tenant_id
+            result.update(
+                (k, v) for k, v in record.__dict__.items() if k not in _RESERVED_RECORD_FIELDS and k not in result
+            )
+            result = {k: v for k, v in result.items() if v is not None}
+            return _to_json_unicode(result) + "\n"
+
     logging.Formatter.converter = time.gmtime
     handler = LambdaLoggerHandler()
-    handler.setFormatter(
-        logging.Formatter(
-            "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
-            "%Y-%m-%dT%H:%M:%S",
+    if _LOG_FORMAT_JSON:
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(
+            logging.Formatter(
+                "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
+                "%Y-%m-%dT%H:%M:%S",
+            )
         )
-    )
     handler.addFilter(LambdaLoggerFilter())
-    level = (os.environ.get("AWS_LAMBDA_LOG_LEVEL") or "").upper()
-    if level in logging._nameToLevel:
-        logging.getLogger().setLevel(level)
+    if _LOG_LEVEL in logging._nameToLevel:
+        logging.getLogger().setLevel(_LOG_LEVEL)
     logging.getLogger().addHandler(handler)
 
 
@@ -306,6 +393,14 @@ _to_json = _make_encoder(os.environ.get("AWS_EXECUTION_ENV") != "AWS_Lambda_pyth
 
 def to_json(obj):
     return _to_json(obj)
+
+
+def _to_json_unicode(obj):
+    # The JSON log formatter's encoder: stdlib json, ensure_ascii=False;
+    # objects it cannot encode fail the log call as they do on AWS.
+    import json
+
+    return json.JSONEncoder(ensure_ascii=False).encode(obj)
 
 
 # ---------------------------------------------------------------- HTTP
