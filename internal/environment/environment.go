@@ -503,7 +503,11 @@ func (e *Env) onEvent(c *call, ev runtimeapi.Event) {
 
 func (e *Env) onExit(c *call) {
 	ex := e.sbx.Wait()
-	e.logger.Warn("runtime exited", "request_id", c.inv.RequestID, "err", ex.String())
+	if e.closing.Load() {
+		e.logger.Debug("runtime killed by close", "request_id", c.inv.RequestID)
+	} else {
+		e.logger.Warn("runtime exited", "request_id", c.inv.RequestID, "err", ex.String())
+	}
 	if c.phase == phAnswered {
 		// Answered, then died (aws-lambda-go exits after a panic): the
 		// answer stands; the environment is gone.

@@ -626,3 +626,23 @@ func TestNoGoroutineLeak(t *testing.T) {
 		runtime.Gosched()
 	}
 }
+
+// stuckSink never accepts a record until released.
+type stuckSink struct{ release chan struct{} }
+
+func (s stuckSink) Write(logs.Record) { <-s.release }
+
+func TestLogFloodNeverBlocksInvoke(t *testing.T) {
+	f := newFixture(t, goTaskDir)
+	sink := stuckSink{release: make(chan struct{})}
+	f.cfg.Logs = sink
+	e := f.start()
+	defer close(sink.release) // runs before the Close cleanup: the capture can drain
+	res := invoke(t, e, `{"action":"spam","size":20000000}`)
+	if string(res.Payload) != `"spammed"` || !res.Alive {
+		t.Fatalf("flood = %s", res.Payload)
+	}
+	if res := invoke(t, e, `{"action":"count"}`); string(res.Payload) != "1" {
+		t.Fatalf("after flood = %s", res.Payload)
+	}
+}

@@ -55,6 +55,12 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 			fmt.Println(l)
 		}
 		return "printed", nil
+	case "spam":
+		line := strings.Repeat("s", 99)
+		for i := 0; i < ev.Size/100; i++ {
+			fmt.Println(line)
+		}
+		return "spammed", nil
 	case "count":
 		counter++
 		return counter, nil
