@@ -151,6 +151,9 @@ func (d *cgroupDriver) setup() error {
 				return fmt.Errorf("enable cgroup controllers: %w", err)
 			}
 		}
+		if _, err := os.Stat(filepath.Join(p, "cgroup.freeze")); err != nil {
+			return fmt.Errorf("cgroup v2 freezer (kernel >= 5.2): %w", err)
+		}
 	}
 	return nil
 }

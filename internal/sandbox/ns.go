@@ -293,6 +293,8 @@ func (n *Namespaced) Create(ctx context.Context, spec Spec) (Env, error) {
 		return nil, fmt.Errorf("create sandbox %s: %w: %d layers need overlayfs", spec.ID, ErrUnsupported, len(spec.LayerDirs))
 	}
 
+	// The id is reserved (nil entry) while the resources are prepared, and
+	// the environment becomes visible to Close only once complete.
 	n.mu.Lock()
 	if n.closed {
 		n.mu.Unlock()
@@ -302,39 +304,48 @@ func (n *Namespaced) Create(ctx context.Context, spec Spec) (Env, error) {
 		n.mu.Unlock()
 		return nil, fmt.Errorf("create sandbox %s: id in use", spec.ID)
 	}
-	e := &nsEnv{n: n, spec: spec, done: make(chan struct{}), log: n.log.With("env_id", spec.ID)}
-	n.envs[spec.ID] = e
+	n.envs[spec.ID] = nil
 	n.mu.Unlock()
+	e, err := n.prepare(spec)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if err == nil && n.closed {
+		e.release()
+		err = errors.New("runner closed")
+	}
+	if err != nil {
+		delete(n.envs, spec.ID)
+		return nil, fmt.Errorf("create sandbox %s: %w", spec.ID, err)
+	}
+	n.envs[spec.ID] = e
+	return e, nil
+}
 
+// prepare creates the environment's cgroup, OOM watch and network.
+func (n *Namespaced) prepare(spec Spec) (*nsEnv, error) {
+	e := &nsEnv{n: n, spec: spec, done: make(chan struct{}), log: n.log.With("env_id", spec.ID)}
 	cg, err := n.cg.create(spec.ID, spec.MemoryMB)
 	if err != nil {
-		n.forget(e)
-		return nil, fmt.Errorf("create sandbox %s: %w", spec.ID, err)
+		return nil, err
 	}
 	e.cg = cg
-	oom, err := cg.oomEvents()
-	if err != nil {
+	if e.oom, err = cg.oomEvents(); err != nil {
 		cg.remove()
-		n.forget(e)
-		return nil, fmt.Errorf("create sandbox %s: %w", spec.ID, err)
+		return nil, err
 	}
-	e.oom = oom
-	var ns *envNetns
 	if n.opts.SharedNetwork {
-		ns, err = hostLoopback()
+		e.net, err = hostLoopback()
 	} else {
-		ns, err = newNetns()
+		e.net, err = newNetns()
 	}
 	if err != nil {
-		if oom != nil {
-			oom.Close()
+		if e.oom != nil {
+			e.oom.Close()
 		}
 		cg.remove()
-		n.forget(e)
-		return nil, fmt.Errorf("create sandbox %s: %w", spec.ID, err)
+		return nil, err
 	}
-	e.net = ns
-	if oom != nil {
+	if e.oom != nil {
 		e.wg.Go(e.watchOOM)
 	}
 	return e, nil
@@ -359,7 +370,9 @@ func (n *Namespaced) Close() error {
 	n.closed = true
 	envs := make([]*nsEnv, 0, len(n.envs))
 	for _, e := range n.envs {
-		envs = append(envs, e)
+		if e != nil { // nil: still being created; Create undoes it
+			envs = append(envs, e)
+		}
 	}
 	n.mu.Unlock()
 	var errs []error
@@ -385,7 +398,9 @@ type nsEnv struct {
 	cg   *envCgroup
 	net  *envNetns
 	oom  *os.File // v1 OOM eventfd, or nil
-	wg   sync.WaitGroup
+	// oomSeen: the v1 OOM notification fired.
+	oomSeen atomic.Bool
+	wg      sync.WaitGroup
 
 	mu        sync.Mutex
 	listened  bool
@@ -633,7 +648,7 @@ func (e *nsEnv) wait(proc *os.Process, rd *bufio.Reader) {
 	default:
 		exit = Exit{Code: status.ExitStatus()}
 	}
-	exit.OOMKilled = e.cg.oomKills() > 0
+	exit.OOMKilled = e.oomSeen.Load() || e.cg.oomKills() > 0
 	e.mu.Lock()
 	e.exit = exit
 	e.mu.Unlock()
@@ -647,20 +662,15 @@ func (e *nsEnv) wait(proc *os.Process, rd *bufio.Reader) {
 // eventfd is closed by Destroy.
 func (e *nsEnv) watchOOM() {
 	var b [8]byte
-	for {
-		if _, err := e.oom.Read(b[:]); err != nil {
-			return
-		}
-		// The eventfd also fires when the cgroup is removed; only a real
-		// OOM kill counts.
-		if e.cg.oomKills() == 0 {
-			continue
-		}
-		e.log.Warn("sandbox out of memory", "memory_mb", e.spec.MemoryMB)
-		if err := e.cg.kill(); err != nil {
-			e.log.Error("kill sandbox after oom", "err", err)
-		}
-		return
+	if _, err := e.oom.Read(b[:]); err != nil {
+		return // closed by Destroy (before the cgroup is removed)
+	}
+	// The notification comes when the cgroup enters OOM, before the kernel
+	// counts the kill, so the event itself is the signal.
+	e.oomSeen.Store(true)
+	e.log.Warn("sandbox out of memory", "memory_mb", e.spec.MemoryMB)
+	if err := e.cg.kill(); err != nil {
+		e.log.Error("kill sandbox after oom", "err", err)
 	}
 }
 
@@ -736,17 +746,12 @@ func (e *nsEnv) Destroy() error {
 			}
 			<-e.done
 		} else {
+			e.mu.Lock()
 			e.exit = Exit{Code: -1, Err: fmt.Errorf("sandbox %s destroyed before start", e.spec.ID)}
+			e.mu.Unlock()
 			close(e.done)
 		}
-		if e.oom != nil {
-			e.oom.Close()
-			e.wg.Wait()
-		}
-		if err := e.net.close(); err != nil && !errors.Is(err, net.ErrClosed) {
-			errs = append(errs, err)
-		}
-		if err := e.cg.remove(); err != nil {
+		if err := e.release(); err != nil {
 			errs = append(errs, err)
 		}
 		e.n.forget(e)
@@ -755,6 +760,22 @@ func (e *nsEnv) Destroy() error {
 		}
 	})
 	return e.destroyEr
+}
+
+// release frees what prepare created; the cgroup must be empty.
+func (e *nsEnv) release() error {
+	var errs []error
+	if e.oom != nil {
+		e.oom.Close()
+		e.wg.Wait()
+	}
+	if err := e.net.close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		errs = append(errs, err)
+	}
+	if err := e.cg.remove(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // hostPaths reports the host paths visible inside environments (sorted),
