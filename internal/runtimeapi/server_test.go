@@ -387,6 +387,8 @@ func TestRoutingAndUnsupported(t *testing.T) {
 		{"GET", "/", 404, "404 page not found\n"},
 		{"POST", base + "invocation/next", 405, ""},
 		{"GET", base + "invocation/x/response", 405, ""},
+		{"POST", "/2020-01-01/extension/register", 404, ""},
+		{"GET", "/2020-01-01/extension/event/next", 404, ""},
 		{"PUT", "/2022-07-01/telemetry", 202, `{"errorMessage":"Telemetry API is not supported","errorType":"Telemetry.NotSupported"}`},
 		{"PUT", "/2020-08-15/logs", 202, `{"errorMessage":"Logs API is not supported","errorType":"Logs.NotSupported"}`},
 		{"POST", base + "invocation/x/response", 403, ""},
