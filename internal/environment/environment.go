@@ -370,7 +370,6 @@ type call struct {
 	deadline time.Time
 	timer    *time.Timer
 	phase    phase
-	timedOut bool
 	res      Result
 }
 
@@ -521,7 +520,6 @@ func (e *Env) onExit(c *call) {
 }
 
 func (e *Env) onTimeout(c *call) {
-	c.timedOut = true
 	elapsed := time.Since(c.handoffOrStart())
 	e.logger.Warn("invocation timed out", "request_id", c.inv.RequestID, "duration", elapsed)
 	e.dead.Store(true)

@@ -20,7 +20,6 @@ package runtimeapi
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -506,12 +505,4 @@ func (s *Server) handleInitError(r *http.Request) error {
 	s.mu.Unlock()
 	s.emit(Event{Kind: EventInitError, Body: body, ContentType: ct, ErrorType: r.Header.Get(HeaderErrorType)})
 	return nil
-}
-
-// ServeContext is a convenience: it serves on ln until ctx is done or Close
-// is called, then closes the server.
-func (s *Server) ServeContext(ctx context.Context, ln net.Listener) error {
-	stop := context.AfterFunc(ctx, func() { _ = s.Close() })
-	defer stop()
-	return s.Serve(ln)
 }
