@@ -322,3 +322,37 @@ func TestNodeJSONLogs(t *testing.T) {
 		t.Errorf("JSON invoke error line does not match %s:\n%s", re, out)
 	}
 }
+
+func TestNodeResponseStreaming(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		handler     string
+		kind        runtimeapi.EventKind
+		body        string
+		contentType string
+	}{
+		{"index.plain", runtimeapi.EventResponse, `hello ID {"a":1}`, "text/plain"},
+		{"index.http", runtimeapi.EventResponse, `{"statusCode":201,"headers":{"x-a":"b"}}` + "\x00\x00\x00\x00\x00\x00\x00\x00body", "application/vnd.awslambda.http-integration-response"},
+		{"index.failEarly", runtimeapi.EventError, `{"errorType":"Error","errorMessage":"stream broke","trace":["Error: stream broke",`, ""},
+		{"index.unfinished", runtimeapi.EventError, `{"errorType":"string","errorMessage":"Response stream is not finished.","trace":[]}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.handler, func(t *testing.T) {
+			t.Parallel()
+			p := startNode(t, "stream", tt.handler, nil)
+			id := newRequestID()
+			ev := p.invoke(invocation{id: id, payload: `{"a":1}`})
+			want := strings.ReplaceAll(tt.body, "ID", id)
+			if ev.Kind != tt.kind || !strings.HasPrefix(string(ev.Body), want) {
+				t.Errorf("%s = %v %q, want %v %q", tt.handler, ev.Kind, ev.Body, tt.kind, want)
+			}
+			if tt.contentType != "" && ev.ContentType != tt.contentType {
+				t.Errorf("content type = %q, want %q", ev.ContentType, tt.contentType)
+			}
+			// The environment keeps serving.
+			if ev2 := p.invoke(invocation{payload: `{"a":2}`}); ev2.Kind != tt.kind {
+				t.Errorf("second invoke = %v %s", ev2.Kind, ev2.Body)
+			}
+		})
+	}
+}

@@ -6,7 +6,9 @@
 // .cjs), patches console.* to AWS's log line format, reports init failures to
 // /runtime/init/error, and loops on /runtime/invocation/next calling async or
 // callback handlers with AWS's context object and callbackWaitsForEmptyEventLoop
-// semantics. Errors are posted as {errorType, errorMessage, trace}.
+// semantics. Errors are posted as {errorType, errorMessage, trace}. Handlers
+// wrapped with awslambda.streamifyResponse stream their response (chunked
+// POST, Lambda-Runtime-Function-Response-Mode: streaming, error trailers).
 'use strict';
 
 const http = require('http');
@@ -20,6 +22,8 @@ class ImportModuleError extends Error {}
 class HandlerNotFound extends Error {}
 class MalformedHandlerName extends Error {}
 class UserCodeSyntaxError extends Error {}
+class MalformedStreamingHandler extends Error {}
+class InvalidStreamingOperation extends Error {}
 class UnhandledPromiseRejection extends Error {
   constructor(reason, promise) {
     super(reason);
@@ -32,6 +36,8 @@ for (const e of [
   HandlerNotFound,
   MalformedHandlerName,
   UserCodeSyntaxError,
+  MalformedStreamingHandler,
+  InvalidStreamingOperation,
   UnhandledPromiseRejection,
 ]) {
   e.prototype.name = `Runtime.${e.name}`;
@@ -276,6 +282,146 @@ function trySerialize(body) {
   }
 }
 
+// ------------------------------------------------------------------ response streaming
+
+const HANDLER_STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+const HANDLER_HIGHWATERMARK = Symbol.for('aws.lambda.runtime.handler.streaming.highWaterMark');
+const STREAM_RESPONSE = 'response';
+const HTTP_INTEGRATION_CONTENT_TYPE = 'application/vnd.awslambda.http-integration-response';
+
+class HttpResponseStream {
+  // from makes underlyingStream an HTTP integration response (function
+  // URLs): a JSON prelude and 8 NUL bytes precede the body.
+  static from(underlyingStream, prelude) {
+    underlyingStream.setContentType(HTTP_INTEGRATION_CONTENT_TYPE);
+    const metadataPrelude = JSON.stringify(prelude);
+    underlyingStream._onBeforeFirstWrite = (write) => {
+      write(metadataPrelude);
+      write(new Uint8Array(8));
+    };
+    return underlyingStream;
+  }
+}
+
+function installGlobalAwsLambda() {
+  const v = process.env.AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA;
+  if (v === '1' || v === 'true') {
+    return;
+  }
+  globalThis.awslambda = {
+    streamifyResponse: (handler, options) => {
+      handler[HANDLER_STREAMING] = STREAM_RESPONSE;
+      if (typeof options?.highWaterMark === 'number') {
+        handler[HANDLER_HIGHWATERMARK] = parseInt(options.highWaterMark);
+      }
+      return handler;
+    },
+    HttpResponseStream,
+  };
+}
+
+function isHandlerStreaming(handler) {
+  const mode = handler[HANDLER_STREAMING];
+  if (mode === undefined || mode === null || mode === false) {
+    return false;
+  }
+  if (mode === STREAM_RESPONSE) {
+    return true;
+  }
+  throw new MalformedStreamingHandler('Only response streaming is supported.');
+}
+
+const failProps = new WeakMap();
+
+// createResponseStream opens the streaming POST /response: the returned
+// writable (a restricted view of the request) sends chunks as written; a
+// failure after the first byte is reported in the error trailers.
+function createResponseStream(client, id) {
+  let started = false;
+  let responseDoneResolve, responseDoneReject;
+  const responseDone = new Promise((resolve, reject) => {
+    responseDoneResolve = resolve;
+    responseDoneReject = reject;
+  });
+  const req = http.request(
+    {
+      hostname: client.hostname,
+      port: client.port,
+      path: `/2018-06-01/runtime/invocation/${encodeURIComponent(id)}/response`,
+      method: 'POST',
+      headers: {
+        'Lambda-Runtime-Function-Response-Mode': 'streaming',
+        Trailer: ['Lambda-Runtime-Function-Error-Type', 'Lambda-Runtime-Function-Error-Body'],
+        'Content-Type': 'application/octet-stream',
+      },
+      agent: client.agent,
+    },
+    (res) => {
+      res.on('data', () => {});
+      res.on('aborted', (err) => {
+        responseDoneReject(err);
+        req.destroy(err);
+      });
+      res.on('end', () => responseDoneResolve(res.statusCode));
+    },
+  );
+  req.on('error', (err) => {
+    responseDoneReject(err);
+    req.destroy(err);
+  });
+  req.setContentType = (contentType) => {
+    if (started) {
+      throw new InvalidStreamingOperation('Cannot set content-type, too late.');
+    }
+    req.setHeader('Content-Type', contentType);
+  };
+  const origWrite = req.write.bind(req);
+  req.write = function (chunk, encoding, callback) {
+    if (typeof chunk !== 'string' && !Buffer.isBuffer(chunk) && chunk?.constructor !== Uint8Array) {
+      chunk = JSON.stringify(chunk);
+    }
+    if (!started && typeof this._onBeforeFirstWrite === 'function') {
+      this._onBeforeFirstWrite((ch) => origWrite(ch));
+    }
+    started = true;
+    return origWrite(chunk, encoding, callback);
+  };
+  const origEnd = req.end.bind(req);
+  req.end = function (chunk, encoding, callback) {
+    if (typeof chunk === 'function') {
+      return origEnd(chunk);
+    }
+    if (chunk !== undefined && chunk !== null) {
+      req.write(chunk, encoding);
+    } else if (!started && typeof this._onBeforeFirstWrite === 'function') {
+      this._onBeforeFirstWrite((ch) => origWrite(ch));
+      started = true;
+    }
+    return origEnd(callback);
+  };
+
+  const fns = ['cork', 'destroy', 'end', 'uncork', 'write', 'addListener', 'emit', 'eventNames', 'getMaxListeners',
+    'listenerCount', 'listeners', 'off', 'on', 'once', 'prependListener', 'prependOnceListener', 'rawListeners',
+    'removeAllListeners', 'removeListener', 'setMaxListeners', 'setContentType'];
+  const stream = Object.fromEntries(fns.map((fn) => [fn, req[fn].bind(req)]));
+  for (const prop of ['destroyed', 'writable', '_onBeforeFirstWrite']) {
+    Object.defineProperty(stream, prop, { get: () => req[prop], set: (v) => (req[prop] = v) });
+  }
+  for (const prop of ['writableFinished', 'writableObjectMode', 'writableBuffer', 'writableEnded',
+    'writableNeedDrain', 'writableHighWaterMark', 'writableCorked', 'writableLength']) {
+    Object.defineProperty(stream, prop, { get: () => req[prop] });
+  }
+  failProps.set(stream, (err, callback) => {
+    const error = toRapidResponse(err);
+    req.addTrailers({
+      'Lambda-Runtime-Function-Error-Type': error.errorType,
+      'Lambda-Runtime-Function-Error-Body': Buffer.from(JSON.stringify(error)).toString('base64'),
+    });
+    origEnd(callback);
+  });
+  return { responseStream: stream, responseDone };
+}
+
 // ------------------------------------------------------------------ user function
 
 const FUNCTION_EXPR = /^([^.]*)\.(.*)$/;
@@ -516,6 +662,75 @@ class Runtime {
     this.client = client;
     this.handler = handler;
     this.errorCallbacks = errorCallbacks;
+    this.streaming = isHandlerStreaming(handler);
+  }
+
+  _setErrorCallbacks(invokeId) {
+    this.errorCallbacks.uncaughtException = (error) => {
+      this.client.postInvocationError(error, invokeId, () => process.exit(129));
+    };
+    this.errorCallbacks.unhandledRejection = (error) => {
+      this.client.postInvocationError(error, invokeId, () => process.exit(128));
+    };
+  }
+
+  // handleOnceStreaming runs a streamifyResponse handler:
+  // handler(event, responseStream, context), which must return a promise
+  // and end the stream.
+  async handleOnceStreaming() {
+    const { bodyJson, headers } = await this.client.nextInvocation();
+    const invokeId = headers['lambda-runtime-aws-request-id'];
+    if (!invokeId) {
+      throw new Error('invocation id is missing or invalid');
+    }
+    globalThis[REQUEST_ID] = invokeId;
+
+    let waitForEmptyEventLoop = true;
+    const scheduleNext = () => {
+      beforeExit.reset();
+      if (!waitForEmptyEventLoop) {
+        this.scheduleIteration();
+      } else {
+        beforeExit.set(() => setImmediate(() => this.scheduleIteration()));
+      }
+    };
+    const context = {
+      get callbackWaitsForEmptyEventLoop() {
+        return waitForEmptyEventLoop;
+      },
+      set callbackWaitsForEmptyEventLoop(value) {
+        waitForEmptyEventLoop = value;
+      },
+    };
+    const { responseStream, responseDone } = createResponseStream(this.client, invokeId);
+    const fail = (err, cb) => {
+      logError('Invoke Error', err);
+      failProps.get(responseStream)(err, cb);
+    };
+    try {
+      this._setErrorCallbacks(invokeId);
+      beforeExit.set(() => this.scheduleIteration());
+      const ctx = attachContext(context, headers);
+      const result = this.handler(JSON.parse(bodyJson), responseStream, ctx);
+      if (!isPromise(result)) {
+        fail('Streaming does not support non-async handlers.', scheduleNext);
+        return;
+      }
+      const value = await result;
+      if (typeof value !== 'undefined') {
+        console.warn('Streaming handlers ignore return values.');
+      }
+      // (aws-lambda-ric awaits the POST's answer first, which never comes
+      // for a stream left open: it would hang until the timeout.)
+      if (!responseStream.writableEnded) {
+        fail('Response stream is not finished.', scheduleNext);
+        return;
+      }
+      await responseDone;
+      scheduleNext();
+    } catch (err) {
+      fail(err, scheduleNext);
+    }
   }
 
   scheduleIteration() {
@@ -531,6 +746,9 @@ class Runtime {
   }
 
   async handleOnce() {
+    if (this.streaming) {
+      return this.handleOnceStreaming();
+    }
     const { bodyJson, headers } = await this.client.nextInvocation();
     const invokeId = headers['lambda-runtime-aws-request-id'];
     if (!invokeId) {
@@ -544,12 +762,7 @@ class Runtime {
       this.scheduleIteration.bind(this),
     );
     try {
-      this.errorCallbacks.uncaughtException = (error) => {
-        this.client.postInvocationError(error, invokeId, () => process.exit(129));
-      };
-      this.errorCallbacks.unhandledRejection = (error) => {
-        this.client.postInvocationError(error, invokeId, () => process.exit(128));
-      };
+      this._setErrorCallbacks(invokeId);
       // A handler that neither returns a promise nor calls back finishes
       // with a null result once the event loop is empty.
       beforeExit.set(() => {
@@ -592,6 +805,7 @@ async function main() {
   beforeExit.reset();
   process.on('beforeExit', beforeExit.invoke);
 
+  installGlobalAwsLambda();
   const appRoot = process.env.LAMBDA_TASK_ROOT || process.cwd();
   const handler = await loadHandler(appRoot, process.env._HANDLER || '');
   new Runtime(client, handler, errorCallbacks).scheduleIteration();
