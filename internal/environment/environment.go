@@ -85,6 +85,7 @@ type Invocation struct {
 	ClientContext   string // decoded client context JSON, or ""
 	CognitoIdentity string // JSON, or ""
 	TraceID         string // X-Ray header; generated when empty
+	TenantID        string // tenant isolation id, or ""
 	Tail            bool   // collect the log tail
 }
 
@@ -306,6 +307,10 @@ func (e *Env) Invoke(ctx context.Context, inv Invocation) (Result, error) {
 		<-e.sem
 		return Result{}, fmt.Errorf("invoke %s: %w", e.id, ErrDead)
 	}
+	if err := ctx.Err(); err != nil {
+		<-e.sem
+		return Result{}, fmt.Errorf("invoke %s: %w", e.id, err)
+	}
 	if inv.RequestID == "" {
 		inv.RequestID = newRequestID()
 	}
@@ -429,7 +434,7 @@ func (e *Env) deliver(c *call) {
 	err := e.api.Deliver(&runtimeapi.Invocation{
 		RequestID: c.inv.RequestID, Payload: c.inv.Payload, Deadline: c.deadline,
 		InvokedARN: c.inv.InvokedARN, TraceID: c.inv.TraceID,
-		ClientContext: c.inv.ClientContext, CognitoIdentity: c.inv.CognitoIdentity,
+		ClientContext: c.inv.ClientContext, CognitoIdentity: c.inv.CognitoIdentity, TenantID: c.inv.TenantID,
 	})
 	if err != nil {
 		e.logger.Error("deliver invocation", "request_id", c.inv.RequestID, "err", err)

@@ -48,6 +48,7 @@ type Invocation struct {
 	TraceID         string
 	ClientContext   string // decoded JSON; header omitted when empty
 	CognitoIdentity string // JSON; header omitted when empty
+	TenantID        string // header omitted when empty
 }
 
 // EventKind says what the runtime did.
@@ -104,7 +105,7 @@ var stateNames = [...]string{stateNameStarted, stateNameReady, stateNameRunning,
 
 // pending is an invocation with its header values prepared once.
 type pending struct {
-	vals     [6]string
+	vals     [7]string
 	id       string
 	payload  []byte
 	idH      []string
@@ -113,6 +114,7 @@ type pending struct {
 	trace    []string
 	cc       []string
 	cognito  []string
+	tenant   []string
 }
 
 // Server is the Runtime API of one environment. It is safe for concurrent
@@ -177,7 +179,7 @@ func (s *Server) Events() <-chan Event { return s.events }
 // and header values are fixed now.
 func (s *Server) Deliver(inv *Invocation) error {
 	// One allocation holds every header value.
-	vals := [6]string{inv.RequestID, strconv.FormatInt(inv.Deadline.UnixMilli(), 10), inv.InvokedARN, inv.TraceID, inv.ClientContext, inv.CognitoIdentity}
+	vals := [7]string{inv.RequestID, strconv.FormatInt(inv.Deadline.UnixMilli(), 10), inv.InvokedARN, inv.TraceID, inv.ClientContext, inv.CognitoIdentity, inv.TenantID}
 	p := &pending{id: inv.RequestID, payload: inv.Payload}
 	p.vals = vals
 	p.idH = p.vals[0:1:1]
@@ -189,6 +191,9 @@ func (s *Server) Deliver(inv *Invocation) error {
 	}
 	if inv.CognitoIdentity != "" {
 		p.cognito = p.vals[5:6:6]
+	}
+	if inv.TenantID != "" {
+		p.tenant = p.vals[6:7:7]
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -260,6 +265,9 @@ func (s *Server) handleNext(w http.ResponseWriter, r *http.Request) {
 			}
 			if p.cognito != nil {
 				h[HeaderCognitoIdentity] = p.cognito
+			}
+			if p.tenant != nil {
+				h[HeaderTenantID] = p.tenant
 			}
 			w.WriteHeader(http.StatusOK)
 			_, _ = w.Write(p.payload)

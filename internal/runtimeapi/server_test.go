@@ -147,7 +147,7 @@ func TestNextHeadersAndResponse(t *testing.T) {
 	r := h.invoke(&Invocation{
 		RequestID: "8476a536-e9f4-11e8-9739-2dfe598c3fcd", Payload: []byte(`{"a":1}`), Deadline: deadline,
 		InvokedARN: "arn:aws:lambda:us-east-1:000000000000:function:f", TraceID: "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=0",
-		ClientContext: `{"custom":{"k":"v"}}`,
+		ClientContext: `{"custom":{"k":"v"}}`, TenantID: "tenant-1",
 	}, true)
 	if r.status != 200 || r.body != `{"a":1}` {
 		t.Fatalf("/next = %d %q", r.status, r.body)
@@ -159,6 +159,7 @@ func TestNextHeadersAndResponse(t *testing.T) {
 		"Lambda-Runtime-Invoked-Function-Arn": "arn:aws:lambda:us-east-1:000000000000:function:f",
 		"Lambda-Runtime-Trace-Id":             "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=0",
 		"Lambda-Runtime-Client-Context":       `{"custom":{"k":"v"}}`,
+		"Lambda-Runtime-Aws-Tenant-Id":        "tenant-1",
 	}
 	for k, v := range want {
 		if got := r.header.Get(k); got != v {
@@ -190,6 +191,9 @@ func TestNextHeadersAndResponse(t *testing.T) {
 	}
 	if _, ok := r.header["Lambda-Runtime-Client-Context"]; ok {
 		t.Errorf("Client-Context header present without context")
+	}
+	if _, ok := r.header["Lambda-Runtime-Aws-Tenant-Id"]; ok {
+		t.Errorf("Tenant-Id header present without tenant")
 	}
 }
 

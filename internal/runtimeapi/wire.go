@@ -8,6 +8,7 @@ const (
 	HeaderTraceID         = "Lambda-Runtime-Trace-Id"
 	HeaderClientContext   = "Lambda-Runtime-Client-Context"
 	HeaderCognitoIdentity = "Lambda-Runtime-Cognito-Identity"
+	HeaderTenantID        = "Lambda-Runtime-Aws-Tenant-Id"
 	HeaderErrorType       = "Lambda-Runtime-Function-Error-Type"
 	HeaderErrorBody       = "Lambda-Runtime-Function-Error-Body"
 	HeaderResponseMode    = "Lambda-Runtime-Function-Response-Mode"
