@@ -7,15 +7,19 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
 )
 
+// phases are the durations of one start, each from the beginning.
+type phases struct{ created, started, ready time.Duration }
+
 // startToReady creates an environment, starts a bash runtime that connects
 // to its Runtime API and says HELLO, and returns how long that took until
 // the listener read the HELLO. Destroy is not timed.
-func startToReady(b *testing.B, r Runner, i int, taskDir string) time.Duration {
+func startToReady(b *testing.B, r Runner, i int, taskDir string) phases {
 	t0 := time.Now()
 	e, err := r.Create(context.Background(), Spec{ID: fmt.Sprintf("bench%d", i), TaskDir: taskDir, MemoryMB: 512, TmpMB: 64})
 	if err != nil {
@@ -26,6 +30,8 @@ func startToReady(b *testing.B, r Runner, i int, taskDir string) time.Duration {
 			b.Fatal(err)
 		}
 	}()
+	var ph phases
+	ph.created = time.Since(t0)
 	ln, err := e.Listen()
 	if err != nil {
 		b.Fatal(err)
@@ -41,6 +47,7 @@ func startToReady(b *testing.B, r Runner, i int, taskDir string) time.Duration {
 	if err != nil {
 		b.Fatal(err)
 	}
+	ph.started = time.Since(t0)
 	c, err := ln.Accept()
 	if err != nil {
 		b.Fatal(err)
@@ -49,7 +56,8 @@ func startToReady(b *testing.B, r Runner, i int, taskDir string) time.Duration {
 	if line, err := bufio.NewReader(c).ReadString('\n'); err != nil || line != "HELLO\n" {
 		b.Fatalf("runtime said %q, %v", line, err)
 	}
-	return time.Since(t0)
+	ph.ready = time.Since(t0)
+	return ph
 }
 
 // BenchmarkStartToReady interleaves plain-process and namespaced starts of
@@ -62,18 +70,28 @@ func BenchmarkStartToReady(b *testing.B) {
 	}
 	b.Cleanup(func() { plain.Close() })
 	task := taskDir(b, nil)
-	var tp, tn time.Duration
+	var tp, tn, nc, ns2 []time.Duration
 	i := 0
 	b.ReportAllocs()
 	for b.Loop() {
-		tp += startToReady(b, plain, i, task)
-		tn += startToReady(b, ns, i, task)
+		tp = append(tp, startToReady(b, plain, i, task).ready)
+		ph := startToReady(b, ns, i, task)
+		tn, nc, ns2 = append(tn, ph.ready), append(nc, ph.created), append(ns2, ph.started)
 		i++
 	}
-	n := float64(i)
-	b.ReportMetric(float64(tp.Microseconds())/n/1000, "plain-ms")
-	b.ReportMetric(float64(tn.Microseconds())/n/1000, "namespaced-ms")
-	b.ReportMetric(float64(tn)/float64(tp), "ratio")
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	pp, pn := median(tp), median(tn)
+	b.ReportMetric(ms(pp), "plain-p50-ms")
+	b.ReportMetric(ms(pn), "namespaced-p50-ms")
+	b.ReportMetric(ms(median(nc)), "ns-created-p50-ms")
+	b.ReportMetric(ms(median(ns2)), "ns-started-p50-ms")
+	b.ReportMetric(float64(pn)/float64(pp), "p50-ratio")
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 // BenchmarkFreezeThaw is one Freeze plus one Thaw of an idle environment
