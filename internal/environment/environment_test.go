@@ -646,3 +646,31 @@ func TestLogFloodNeverBlocksInvoke(t *testing.T) {
 		t.Fatalf("after flood = %s", res.Payload)
 	}
 }
+
+// BenchmarkColdStart measures Start (sandbox, listener, process, INIT up to
+// the first /next) plus the first invoke of the aws-lambda-go function.
+func BenchmarkColdStart(b *testing.B) {
+	r, err := sandbox.NewPlain(sandbox.PlainOptions{BaseDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	cfg := Config{
+		FunctionName: "bench", Version: "$LATEST", Runtime: runtimes.Provided("provided.al2023"), Handler: "h",
+		MemoryMB: 128, Timeout: 10 * time.Second, TaskDir: goTaskDir, Region: "us-east-1", AccountID: "000000000000",
+	}
+	inv := Invocation{Payload: []byte(`{"hello":"world"}`)}
+	b.ReportAllocs()
+	for b.Loop() {
+		e, err := Start(context.Background(), cfg, r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res, err := e.Invoke(context.Background(), inv); err != nil || res.FunctionError != "" {
+			b.Fatalf("Invoke = %s, %v", res.Payload, err)
+		}
+		b.StopTimer()
+		e.Close()
+		b.StartTimer()
+	}
+}
