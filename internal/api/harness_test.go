@@ -63,7 +63,7 @@ func (g *gate) open() {
 // server is the in-process lambdad: backbone + store + control + api on
 // httptest (127.0.0.1, random port).
 type server struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	gate    *gate
 	bb      *backbone.Backbone
