@@ -47,9 +47,8 @@ func TestCgroupLimits(t *testing.T) {
 		}
 	})
 	mem := strconv.Itoa(128 << 20)
-	want := map[string]string{}
 	if d.v2 {
-		want = map[string]string{
+		want := map[string]string{
 			"memory.max": mem, "memory.oom.group": "1", "pids.max": "1024",
 			"cpu.weight": "7", "cpu.max": "7235 100000",
 		}

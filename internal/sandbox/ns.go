@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -409,7 +408,6 @@ type nsEnv struct {
 	proc      *os.Process // PID 1 of the sandbox (host view)
 	cmd       *exec.Cmd
 	statusR   *os.File
-	runtime   int // runtime PID inside the sandbox
 	exit      Exit
 	done      chan struct{}
 	destroy   sync.Once
@@ -611,10 +609,9 @@ func (e *nsEnv) spawnOnce(p Process, useSync bool) (*os.Process, *bufio.Reader, 
 	if !ok {
 		return fail(fmt.Errorf("sandbox init: unexpected status %q", line))
 	}
-	e.runtime, _ = strconv.Atoi(pidStr)
 	e.cmd = cmd
 	e.statusR = statusR
-	e.log.Debug("sandbox started", "pid", cmd.Process.Pid)
+	e.log.Debug("sandbox started", "pid", cmd.Process.Pid, "runtime_pid", pidStr)
 	return cmd.Process, rd, nil
 }
 
@@ -658,8 +655,8 @@ func (e *nsEnv) wait(proc *os.Process, rd *bufio.Reader) {
 
 // watchOOM gives cgroup v1 the behaviour of v2's memory.oom.group: when the
 // memory limit kills any process of the environment, the whole environment
-// is killed, so the runtime's exit reports OOMKilled. It returns when the
-// eventfd is closed by Destroy.
+// is killed, so the runtime's exit reports OOMKilled. It returns after the
+// first event, or when Destroy closes the eventfd.
 func (e *nsEnv) watchOOM() {
 	var b [8]byte
 	if _, err := e.oom.Read(b[:]); err != nil {
@@ -776,15 +773,4 @@ func (e *nsEnv) release() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
-}
-
-// hostPaths reports the host paths visible inside environments (sorted),
-// for documentation and tests.
-func (n *Namespaced) hostPaths() []string {
-	out := slices.Clone(n.binds)
-	for _, l := range n.symlinks {
-		out = append(out, l[0])
-	}
-	slices.Sort(out)
-	return out
 }
