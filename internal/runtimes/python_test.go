@@ -2,12 +2,22 @@ package runtimes
 
 import (
 	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lambdad/lambdad/internal/runtimeapi"
+	"github.com/lambdad/lambdad/internal/sandbox"
 )
 
 // pyError is the body AWS's Python runtime posts for an error.
@@ -341,5 +351,78 @@ func TestPythonJSONLogs(t *testing.T) {
 	re = regexp.MustCompile(`(?m)^\{"timestamp": "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", "level": "ERROR", "errorMessage": "Handler fails", "errorType": "Exception", "requestId": "` + id + `", "stackTrace": \["  File `)
 	if !re.MatchString(out) {
 		t.Errorf("JSON error line does not match %s:\n%s", re, out)
+	}
+}
+
+// TestPythonReconnectsStaleConnection: a Runtime API that drops idle
+// keep-alive connections (the runtime's socket dies while it is frozen, for
+// instance) must not kill the runtime: it reconnects once.
+func TestPythonReconnectsStaleConnection(t *testing.T) {
+	t.Parallel()
+	reg := registry(t)
+	rt, err := reg.Lookup("python3.12")
+	if err != nil {
+		t.Skip(err)
+	}
+	events := make(chan string, 2)
+	events <- "1"
+	events <- "2"
+	responses := make(chan string, 2)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case ev := <-events:
+			w.Header().Set("Lambda-Runtime-Aws-Request-Id", "req-"+ev)
+			w.Header().Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(time.Minute).UnixMilli(), 10))
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"n":` + ev + `}`))
+		case <-r.Context().Done():
+		}
+	})
+	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/response", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.WriteHeader(http.StatusAccepted)
+		w.Write([]byte(`{"status":"OK"}`))
+		responses <- r.PathValue("id") + " " + string(b)
+	})
+	srv := httptest.NewUnstartedServer(mux)
+	// Close every connection as soon as it goes idle after a response.
+	srv.Config.ConnState = func(c net.Conn, s http.ConnState) {
+		if s == http.StateIdle {
+			c.Close()
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+
+	task := testdata(t, "bench", "python")
+	paths := sandbox.Paths{TaskRoot: task, Opt: t.TempDir(), RuntimeDir: reg.RuntimeDir("python3.12"), Tmp: t.TempDir()}
+	l, err := rt.Launch("echo.handler", paths, task, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(l.Path, l.Args[1:]...)
+	cmd.Dir = task
+	cmd.Env = []string{"AWS_LAMBDA_RUNTIME_API=" + strings.TrimPrefix(srv.URL, "http://"), "_HANDLER=echo.handler", "LAMBDA_TASK_ROOT=" + task}
+	f, err := os.Create(filepath.Join(t.TempDir(), "output"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := outFile{f}
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for _, want := range []string{`req-1 {"n": 1}`, `req-2 {"n": 2}`} {
+		select {
+		case got := <-responses:
+			if got != want {
+				t.Errorf("response = %q, want %q", got, want)
+			}
+		case <-time.After(waitLimit):
+			t.Fatalf("no response %q; runtime output:\n%s", want, out.String())
+		}
 	}
 }

@@ -420,6 +420,7 @@ class HTTPConnection(object):
         self.address = address
         self.sock = None
         self.buf = b""
+        self.received = False
 
     def _connect(self):
         host = self.host
@@ -456,14 +457,16 @@ class HTTPConnection(object):
         reused = self.sock is not None
         if not reused:
             self._connect()
+        self.received = False
         try:
             self.sock.sendall(msg)
             return self._read_response()
-        except (ConnectionError, RuntimeAPIError) as e:
-            # A kept-alive connection the server closed while idle: retry
-            # once on a fresh one; a fresh connection failing is fatal.
+        except (ConnectionError, RuntimeAPIError):
+            # A kept-alive connection the server closed while idle (nothing
+            # of the response arrived): retry once on a fresh one. Anything
+            # else is fatal, as in AWS's client.
             self.close()
-            if not reused or (isinstance(e, RuntimeAPIError) and self.buf):
+            if not reused or self.received:
                 raise
             self._connect()
             self.sock.sendall(msg)
@@ -473,6 +476,7 @@ class HTTPConnection(object):
         data = self.sock.recv(65536)
         if not data:
             raise RuntimeAPIError("connection closed by the Runtime API")
+        self.received = True
         self.buf += data
 
     def _read_line(self):
