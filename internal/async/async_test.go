@@ -515,3 +515,69 @@ func TestLongInvocationIsNotRedelivered(t *testing.T) {
 		t.Errorf("function ran %d times, want 1", n)
 	}
 }
+
+func TestDelayedEventsDoNotBlockTheQueue(t *testing.T) {
+	// One worker; many events of a throttled function wait out a long
+	// backoff. Another function's event must still run promptly.
+	e := newEnv(t, func(d *Deps) { d.Workers = 1; d.BackoffMin, d.BackoffMax = time.Hour, time.Hour })
+	var throttled atomic.Int32
+	e.runner.set("busy", func(ctx context.Context, c *invoke.Call) (*invoke.Outcome, error) {
+		throttled.Add(1)
+		return nil, lambda.TooManyRequests(lambda.ReasonReservedFunctionConcurrentInvocationLimit, lambda.MsgRateExceeded, 0)
+	})
+	done := make(chan struct{})
+	e.runner.set("f", func(ctx context.Context, c *invoke.Call) (*invoke.Outcome, error) {
+		close(done)
+		return &invoke.Outcome{Payload: []byte("null")}, nil
+	})
+	for range 10 {
+		e.enqueue(t, "busy", `{}`)
+	}
+	e.svc.Start()
+	waitFor(t, "every busy event to be throttled once", 20*time.Second, func() bool { return throttled.Load() == 10 })
+	e.enqueue(t, "f", `{}`)
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("events waiting for a retry blocked the queue")
+	}
+}
+
+func TestRedrivenEventFailingAgainIsKept(t *testing.T) {
+	// Within the dedupe window, a redriven event that fails again must
+	// retry, reach its destination and land on the DLQ again: nothing of
+	// its second life may be mistaken for a duplicate of the first.
+	e := newEnv(t, nil)
+	dest := make(chan []byte, 4)
+	e.runner.set("f", failing())
+	e.runner.set("dest", recorder(dest))
+	e.configs.put("f", "$LATEST", &EventInvokeConfig{MaximumRetryAttempts: intp(1), DestinationConfig: &DestinationConfig{
+		OnFailure: &Destination{Destination: "arn:aws:lambda:us-east-1:123456789012:function:dest"},
+	}})
+	e.svc.Start()
+	rid := e.enqueue(t, "f", `{}`)
+	receive(t, dest)
+	var dls []DeadLetter
+	waitFor(t, "dead letter", 10*time.Second, func() bool {
+		dls, _ = e.svc.DLQList(context.Background(), "f")
+		return len(dls) == 1
+	})
+	firstID := dls[0].ID
+	if n, err := e.svc.DLQRedrive(context.Background(), "f", nil); err != nil || n != 1 {
+		t.Fatalf("DLQRedrive = %d, %v", n, err)
+	}
+	receive(t, dest)
+	waitFor(t, "second dead letter", 10*time.Second, func() bool {
+		dls, _ = e.svc.DLQList(context.Background(), "f")
+		return len(dls) == 1 && dls[0].ID != firstID
+	})
+	calls := e.runner.callsOf("f")
+	if len(calls) != 4 {
+		t.Errorf("function ran %d times, want 2 lives × 2 attempts", len(calls))
+	}
+	for _, c := range calls {
+		if c.RequestID != rid {
+			t.Errorf("request id %s, want %s", c.RequestID, rid)
+		}
+	}
+}

@@ -176,11 +176,15 @@ func New(ctx context.Context, d Deps) (*Service, error) {
 		return nil, fmt.Errorf("create %s stream: %w", DLQStreamName, err)
 	}
 	cons, err := d.JS.CreateOrUpdateConsumer(ctx, StreamName, jetstream.ConsumerConfig{
-		Durable:       ConsumerName,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       d.AckWait,
-		MaxDeliver:    -1,
-		MaxAckPending: d.Workers * 2,
+		Durable:    ConsumerName,
+		AckPolicy:  jetstream.AckExplicitPolicy,
+		AckWait:    d.AckWait,
+		MaxDeliver: -1,
+		// Events waiting out a retry delay or a throttle backoff
+		// (NakWithDelay) stay "pending" on the server; a finite limit would
+		// let a few of them block the whole queue. Running events are
+		// bounded by the workers' one-message pulls instead.
+		MaxAckPending: -1,
 		MaxWaiting:    d.Workers * 2,
 		FilterSubject: subjectPrefix + ">",
 	})
@@ -240,7 +244,7 @@ func (s *Service) Enqueue(ctx context.Context, req *lambda.InvokeRequest) (*lamb
 // qualifierOf returns the qualifier as the caller gave it, embedded in the
 // name or as ?Qualifier.
 func qualifierOf(req *lambda.InvokeRequest) string {
-	if req.Qualifier != "" {
+	if req.Qualifier != "" || !strings.Contains(req.FunctionName, ":") {
 		return req.Qualifier
 	}
 	if ref, err := lambda.ParseFunctionName(req.FunctionName, true); err == nil {
@@ -378,7 +382,7 @@ func decodeEvent(h nats.Header, data []byte) (*event, error) {
 func (s *Service) publish(ctx context.Context, ev *event, msgID string) error {
 	m := ev.msg()
 	m.Header.Set(jetstream.MsgIDHeader, msgID)
-	if _, err := s.js.PublishMsg(ctx, m, jetstream.WithExpectStream(StreamName)); err != nil {
+	if _, err := s.js.PublishMsg(ctx, m); err != nil {
 		var apiErr *jetstream.APIError
 		if errors.As(err, &apiErr) && apiErr.ErrorCode == jsErrCodeStoreFailed {
 			// Discard-new limits (MaxBytes) answer "store failed".

@@ -124,12 +124,20 @@ func (s *Service) handle(ctx context.Context, m jetstream.Msg) {
 	retry := *ev
 	retry.Attempts, retry.NotBefore = attempts, next
 	retry.LastResponse, retry.LastFunctionError, retry.LastExecutedVersion = out.Payload, out.FunctionError, t.Config.Version
-	if err := s.publish(bk, &retry, ev.RequestID+"#"+strconv.Itoa(attempts)); err != nil {
+	if err := s.publish(bk, &retry, ev.RequestID+"#"+strconv.Itoa(attempts)+"#"+ev.generation()); err != nil {
 		s.retryLater(ctx, log, m, md, ev, deadline, fmt.Errorf("requeue retry: %w", err))
 		return
 	}
 	log.Debug("async retry scheduled", "attempt", attempts, "delay", delay)
 	s.settle(log, m.DoubleAck(bk))
+}
+
+// generation tells apart the lives of one request id: a redriven event
+// starts a new one (fresh Enqueued), so its retries, records and
+// dead-letter entries are not mistaken for the first life's by the
+// Nats-Msg-Id dedupe, while a redelivery of the same message keeps it.
+func (e *event) generation() string {
+	return strconv.FormatInt(e.Enqueued.UnixNano(), 36)
 }
 
 // configQualifier is the qualifier an event invoke config is stored under.
@@ -245,7 +253,7 @@ func (s *Service) fail(ctx context.Context, log *slog.Logger, m jetstream.Msg, e
 		dl.DeadLetterTarget = target
 		dl.Notes = append(dl.Notes, fmt.Sprintf("DeadLetterConfig target %s is an AWS service (%s) that lambdad does not host; the event is kept here", target, arnService(target)))
 	}
-	if err := s.putDeadLetter(ctx, dl, "event/"+condition+"/"+strconv.Itoa(attempts)); err != nil {
+	if err := s.putDeadLetter(ctx, dl, "event/"+ev.generation()+"/"+condition+"/"+strconv.Itoa(attempts)); err != nil {
 		log.Error("async dead letter", "err", err)
 		s.settle(log, m.NakWithDelay(s.boMin))
 		return
@@ -269,7 +277,7 @@ func (s *Service) deliver(ctx context.Context, ev *event, dest, condition string
 		if err != nil {
 			return fmt.Errorf("destination %s: %w", dest, err)
 		}
-		rid := derivedRequestID(ev.RequestID, condition, strconv.Itoa(attempts), dest)
+		rid := derivedRequestID(ev.RequestID, ev.generation(), condition, strconv.Itoa(attempts), dest)
 		err = s.enqueue(ctx, &lambda.InvokeRequest{FunctionName: ref.Name, Qualifier: ref.Qualifier, InvocationType: lambda.InvocationEvent, Payload: body, RequestID: rid}, lambda.MaxAsyncPayloadBytes+maxCarriedResponse)
 		if err == nil {
 			return nil
@@ -284,7 +292,7 @@ func (s *Service) deliver(ctx context.Context, ev *event, dest, condition string
 	}
 	dl := s.deadLetter(ev, condition, attempts, resp, "")
 	dl.Destination, dl.Record, dl.Notes = dest, body, []string{note}
-	return s.putDeadLetter(ctx, dl, "record/"+condition+"/"+strconv.Itoa(attempts)+"/"+dest)
+	return s.putDeadLetter(ctx, dl, "record/"+ev.generation()+"/"+condition+"/"+strconv.Itoa(attempts)+"/"+dest)
 }
 
 // enqueue is Enqueue with a payload limit of its own (records may carry a
