@@ -43,7 +43,7 @@ func startPython(t *testing.T, handler string, env map[string]string) *runtimePr
 
 func TestPythonEchoAllVersions(t *testing.T) {
 	t.Parallel()
-	for _, id := range []string{"python3.9", "python3.10", "python3.11", "python3.12", "python3.13"} {
+	for _, id := range []string{"python3.8", "python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14"} {
 		t.Run(id, func(t *testing.T) {
 			p := startRuntime(t, procSpec{id: id, taskDir: testdata(t, "python"), optDir: testdata(t, "opt"), handler: "lambda_function.echo"})
 			payload := `{"a": [1, 2.5, "x\u00e9", null, true], "b": {"c": -1e3}}`

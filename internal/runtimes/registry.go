@@ -34,11 +34,13 @@ var managed = []struct {
 	lang    string // "python" or "node"
 	version string // "3.12" for python, "20" for node
 }{
+	{"python3.8", "python", "3.8"},
 	{"python3.9", "python", "3.9"},
 	{"python3.10", "python", "3.10"},
 	{"python3.11", "python", "3.11"},
 	{"python3.12", "python", "3.12"},
 	{"python3.13", "python", "3.13"},
+	{"python3.14", "python", "3.14"},
 	{"nodejs18.x", "node", "18"},
 	{"nodejs20.x", "node", "20"},
 	{"nodejs22.x", "node", "22"},
