@@ -19,8 +19,9 @@ const RuntimeAPIAddr = "127.0.0.1:9001"
 // path: both die with the last reference (this fd, the socket, the
 // environment's processes), so a crashed daemon leaks nothing here.
 type envNetns struct {
-	fd int // O_RDONLY descriptor of the namespace, passed to the sandbox init
-	ln net.Listener
+	fd      int // O_RDONLY descriptor of the namespace, passed to the sandbox init
+	ln      net.Listener
+	proxyLn net.Listener // EgressProxyAddr inside the namespace, or nil
 }
 
 // newNetns creates a network namespace with lo up and a listener on
@@ -28,7 +29,7 @@ type envNetns struct {
 // unshares into the new namespace and is never unlocked: when the goroutine
 // returns, Go destroys the thread, so no other goroutine ever runs in the
 // wrong namespace. The socket keeps the namespace it was created in.
-func newNetns() (*envNetns, error) {
+func newNetns(egress bool) (*envNetns, error) {
 	type result struct {
 		ns  *envNetns
 		err error
@@ -37,14 +38,14 @@ func newNetns() (*envNetns, error) {
 	go func() {
 		runtime.LockOSThread()
 		// No UnlockOSThread: this thread's namespace is tainted.
-		ns, err := netnsOnThisThread()
+		ns, err := netnsOnThisThread(egress)
 		ch <- result{ns, err}
 	}()
 	r := <-ch
 	return r.ns, r.err
 }
 
-func netnsOnThisThread() (*envNetns, error) {
+func netnsOnThisThread(egress bool) (*envNetns, error) {
 	if err := syscall.Unshare(syscall.CLONE_NEWNET); err != nil {
 		return nil, fmt.Errorf("unshare network namespace: %w", err)
 	}
@@ -61,7 +62,15 @@ func netnsOnThisThread() (*envNetns, error) {
 		syscall.Close(fd)
 		return nil, fmt.Errorf("listen in network namespace: %w", err)
 	}
-	return &envNetns{fd: fd, ln: ln}, nil
+	ns := &envNetns{fd: fd, ln: ln}
+	if egress {
+		if ns.proxyLn, err = net.Listen("tcp", EgressProxyAddr); err != nil {
+			ln.Close()
+			syscall.Close(fd)
+			return nil, fmt.Errorf("listen for egress proxy in network namespace: %w", err)
+		}
+	}
+	return ns, nil
 }
 
 // ifreqFlags is struct ifreq with the ifr_flags member of the union.
@@ -96,6 +105,9 @@ func (n *envNetns) close() error {
 	var err error
 	if n.ln != nil {
 		err = n.ln.Close()
+	}
+	if n.proxyLn != nil {
+		n.proxyLn.Close()
 	}
 	if n.fd >= 0 {
 		syscall.Close(n.fd)

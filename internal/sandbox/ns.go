@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,6 +51,11 @@ type NamespacedOptions struct {
 	// a host loopback port (127.0.0.1:0), reachable by every local process,
 	// other environments included. Default false: private loopback only.
 	SharedNetwork bool
+	// EgressProxy gives functions outbound network through an HTTP proxy
+	// the daemon serves inside each environment at EgressProxyAddr, with
+	// HTTP_PROXY/HTTPS_PROXY set (see EgressProxyAddr's file for what can
+	// and cannot be reached). Not with SharedNetwork.
+	EgressProxy bool
 	// Logger receives lifecycle events. Default: discard.
 	Logger *slog.Logger
 }
@@ -106,6 +112,7 @@ type Namespaced struct {
 	symlinks [][2]string // top-level host symlinks recreated inside
 	overlay  bool
 
+	proxy       *egressProxy // nil without EgressProxy
 	spawn       chan func()
 	wg          sync.WaitGroup
 	noCloneInto atomic.Bool // clone3 CLONE_INTO_CGROUP refused (v2)
@@ -141,6 +148,9 @@ func NewNamespaced(opts NamespacedOptions) (*Namespaced, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.EgressProxy && opts.SharedNetwork {
+		return nil, errors.New("namespaced sandbox: EgressProxy and SharedNetwork are exclusive")
+	}
 	if runtime.GOOS != "linux" {
 		return nil, fmt.Errorf("%w: needs linux", ErrUnsupported)
 	}
@@ -166,6 +176,9 @@ func NewNamespaced(opts NamespacedOptions) (*Namespaced, error) {
 		rootDir: filepath.Join(opts.StateDir, "root"),
 		spawn:   make(chan func()),
 		envs:    map[string]*nsEnv{},
+	}
+	if opts.EgressProxy {
+		n.proxy = newEgressProxy(n.log)
 	}
 	if fsb, err := os.ReadFile("/proc/filesystems"); err == nil {
 		n.overlay = strings.Contains(string(fsb), "\toverlay\n")
@@ -335,7 +348,7 @@ func (n *Namespaced) prepare(spec Spec) (*nsEnv, error) {
 	if n.opts.SharedNetwork {
 		e.net, err = hostLoopback()
 	} else {
-		e.net, err = newNetns()
+		e.net, err = newNetns(n.proxy != nil)
 	}
 	if err != nil {
 		if e.oom != nil {
@@ -346,6 +359,10 @@ func (n *Namespaced) prepare(spec Spec) (*nsEnv, error) {
 	}
 	if e.oom != nil {
 		e.wg.Go(e.watchOOM)
+	}
+	if e.net.proxyLn != nil {
+		ln := e.net.proxyLn
+		e.wg.Go(func() { n.proxy.serve(ln) })
 	}
 	return e, nil
 }
@@ -380,6 +397,9 @@ func (n *Namespaced) Close() error {
 	}
 	close(n.spawn)
 	n.wg.Wait()
+	if n.proxy != nil {
+		errs = append(errs, n.proxy.close())
+	}
 	errs = append(errs, n.cg.teardown())
 	if err := syscall.Rmdir(n.rootDir); err != nil && !errors.Is(err, syscall.ENOENT) {
 		errs = append(errs, fmt.Errorf("remove %s: %w", n.rootDir, err))
@@ -549,6 +569,9 @@ func (e *nsEnv) spawnOnce(p Process, useSync bool) (*os.Process, *bufio.Reader, 
 	env := p.Env
 	if env == nil {
 		env = []string{} // never the daemon's own environment
+	}
+	if n.proxy != nil {
+		env = withProxyEnv(slices.Clip(env))
 	}
 	cmd := &exec.Cmd{
 		Path:       "/proc/self/exe",
@@ -764,11 +787,12 @@ func (e *nsEnv) release() error {
 	var errs []error
 	if e.oom != nil {
 		e.oom.Close()
-		e.wg.Wait()
 	}
 	if err := e.net.close(); err != nil && !errors.Is(err, net.ErrClosed) {
 		errs = append(errs, err)
 	}
+	e.wg.Wait() // OOM watch, proxy serving
+
 	if err := e.cg.remove(); err != nil {
 		errs = append(errs, err)
 	}

@@ -111,19 +111,23 @@ func BenchmarkFreezeThaw(b *testing.B) {
 }
 
 // BenchmarkCreateDestroy is the cost of an environment that never starts:
-// cgroup creation with limits, network namespace with its listener, and
-// their removal.
+// cgroup creation with limits, network namespace with its listener(s), and
+// their removal; with and without the egress proxy listener.
 func BenchmarkCreateDestroy(b *testing.B) {
-	n := newTestRunner(b, NamespacedOptions{Logger: slog.New(slog.DiscardHandler)})
-	i := 0
-	for b.Loop() {
-		e, err := n.Create(context.Background(), Spec{ID: "cd" + strconv.Itoa(i), MemoryMB: 128, TmpMB: 16})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := e.Destroy(); err != nil {
-			b.Fatal(err)
-		}
-		i++
+	for _, egress := range []bool{false, true} {
+		b.Run(fmt.Sprintf("egress=%v", egress), func(b *testing.B) {
+			n := newTestRunner(b, NamespacedOptions{EgressProxy: egress, Logger: slog.New(slog.DiscardHandler)})
+			i := 0
+			for b.Loop() {
+				e, err := n.Create(context.Background(), Spec{ID: "cd" + strconv.Itoa(i), MemoryMB: 128, TmpMB: 16})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := e.Destroy(); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
 	}
 }
