@@ -581,3 +581,21 @@ func TestRedrivenEventFailingAgainIsKept(t *testing.T) {
 		}
 	}
 }
+
+func TestZeroReservedConcurrencyFailsWithoutRunning(t *testing.T) {
+	e := newEnv(t, nil)
+	dest := make(chan []byte, 4)
+	e.runner.set("f", ok("null"))
+	e.runner.rc["f"] = 0
+	e.runner.set("dest", recorder(dest))
+	e.configs.put("f", "$LATEST", &EventInvokeConfig{DestinationConfig: &DestinationConfig{
+		OnFailure: &Destination{Destination: "arn:aws:lambda:us-east-1:123456789012:function:dest"},
+	}})
+	e.svc.Start()
+	rid := e.enqueue(t, "f", `{"z":0}`)
+	got := receive(t, dest)
+	checkRecord(t, got, `{"version":"1.0","timestamp":"TIMESTAMP","requestContext":{"requestId":"`+rid+`","functionArn":"arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST","condition":"ZeroReservedConcurrency","approximateInvokeCount":0},"requestPayload":{"z":0}}`)
+	if n := len(e.runner.callsOf("f")); n != 0 {
+		t.Errorf("function ran %d times, want 0", n)
+	}
+}

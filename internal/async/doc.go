@@ -14,6 +14,7 @@
 //	queued ──delivery before Lambdad-Not-Before──► NakWithDelay(until) ──► queued
 //	queued ──older than MaximumEventAge──► failed(EventAgeExceeded)
 //	queued ──Resolve 404──► failed(RetriesExhausted, never ran)
+//	queued ──reserved concurrency 0──► failed(ZeroReservedConcurrency, never ran)
 //	queued ──throttle (429) / system error──► NakWithDelay(backoff) ──► queued   (attempts unchanged)
 //	queued ──Run ok──► succeeded ──► OnSuccess record ──► Ack
 //	queued ──function error, attempts ≤ retries──► republished(attempt+1, not-before = now+RetryDelays[n]) ──► Ack old

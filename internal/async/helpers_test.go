@@ -29,11 +29,12 @@ type fakeRunner struct {
 	mu    sync.Mutex
 	fns   map[string]handlerFunc
 	state map[string]string
+	rc    map[string]int           // reserved concurrency
 	calls map[string][]invoke.Call // by function
 }
 
 func newFakeRunner() *fakeRunner {
-	return &fakeRunner{fns: map[string]handlerFunc{}, state: map[string]string{}, calls: map[string][]invoke.Call{}}
+	return &fakeRunner{fns: map[string]handlerFunc{}, state: map[string]string{}, rc: map[string]int{}, calls: map[string][]invoke.Call{}}
 }
 
 func (r *fakeRunner) set(name string, h handlerFunc) {
@@ -53,6 +54,7 @@ func (r *fakeRunner) Resolve(ctx context.Context, name, qualifier string) (*invo
 	r.mu.Lock()
 	_, ok := r.fns[ref.Name]
 	state := r.state[ref.Name]
+	rc, hasRC := r.rc[ref.Name]
 	r.mu.Unlock()
 	if !ok {
 		return nil, lambda.FunctionNotFound(lambda.QualifiedFunctionARN(testRegion, testAccount, ref.Name, qualifier))
@@ -60,10 +62,14 @@ func (r *fakeRunner) Resolve(ctx context.Context, name, qualifier string) (*invo
 	if state == "" {
 		state = lambda.StateActive
 	}
-	return &invoke.Target{
+	t := &invoke.Target{
 		Config:     lambda.FunctionConfiguration{FunctionName: ref.Name, Version: lambda.VersionLatest, State: state},
 		InvokedARN: lambda.QualifiedFunctionARN(testRegion, testAccount, ref.Name, qualifier),
-	}, nil
+	}
+	if hasRC {
+		t.ReservedConcurrency = &rc
+	}
+	return t, nil
 }
 
 func (r *fakeRunner) Run(ctx context.Context, t *invoke.Target, c *invoke.Call) (*invoke.Outcome, error) {

@@ -13,6 +13,10 @@ const (
 	CondSuccess          = "Success"
 	CondRetriesExhausted = "RetriesExhausted"
 	CondEventAgeExceeded = "EventAgeExceeded"
+	// CondZeroReservedConcurrency is the condition LocalStack records for
+	// events of a function with reserved concurrency 0, which AWS fails
+	// without running (SPEC §4.2); AWS's own value was not observed.
+	CondZeroReservedConcurrency = "ZeroReservedConcurrency"
 )
 
 // Record is AWS's invocation record sent to destinations, field for field

@@ -98,6 +98,11 @@ func (s *Service) handle(ctx context.Context, m jetstream.Msg) {
 		s.retryLater(ctx, log, m, md, ev, deadline, err)
 		return
 	}
+	if t.ReservedConcurrency != nil && *t.ReservedConcurrency == 0 {
+		// A function throttled on purpose: no retries (SPEC §4.1, §6).
+		s.fail(bk, log, m, ev, cfg, CondZeroReservedConcurrency, ev.Attempts, ev.lastResponse(), "function reserved concurrency is 0")
+		return
+	}
 	out, err := s.run(ctx, m, t, ev)
 	if err != nil {
 		s.retryLater(ctx, log, m, md, ev, deadline, err)
