@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -169,11 +170,18 @@ func (d *cgroupDriver) teardown() error {
 	return errors.Join(errs...)
 }
 
-// envCgroup is the cgroup of one environment.
+// envCgroup is the cgroup of one environment. freeze, thaw and kill are
+// serialised by mu: on v1 a freeze racing a kill's final thaw would leave
+// the dying tasks frozen, and SIGKILL does not complete on v1-frozen tasks.
 type envCgroup struct {
 	d    *cgroupDriver
 	dirs map[string]string // same keys as d.parents
+
+	mu     sync.Mutex
+	killed bool // kill ran: freezing is pointless
 }
+
+var errCgroupKilled = errors.New("environment killed")
 
 // create makes the environment's cgroup with its limits.
 func (d *cgroupDriver) create(id string, memoryMB int) (*envCgroup, error) {
@@ -265,6 +273,15 @@ func (cg *envCgroup) attach(pid int) error {
 
 // freeze stops every task and returns once they are all frozen.
 func (cg *envCgroup) freeze() error {
+	cg.mu.Lock()
+	defer cg.mu.Unlock()
+	if cg.killed {
+		return fmt.Errorf("freeze: %w", errCgroupKilled)
+	}
+	return cg.freezeLocked()
+}
+
+func (cg *envCgroup) freezeLocked() error {
 	if cg.d.v2 {
 		if err := writeFile(filepath.Join(cg.dirs[""], "cgroup.freeze"), "1"); err != nil {
 			return fmt.Errorf("freeze: %w", err)
@@ -282,6 +299,15 @@ func (cg *envCgroup) freeze() error {
 
 // thaw resumes every task.
 func (cg *envCgroup) thaw() error {
+	cg.mu.Lock()
+	defer cg.mu.Unlock()
+	if cg.killed {
+		return fmt.Errorf("thaw: %w", errCgroupKilled)
+	}
+	return cg.thawLocked()
+}
+
+func (cg *envCgroup) thawLocked() error {
 	if cg.d.v2 {
 		if err := writeFile(filepath.Join(cg.dirs[""], "cgroup.freeze"), "0"); err != nil {
 			return fmt.Errorf("thaw: %w", err)
@@ -299,6 +325,9 @@ func (cg *envCgroup) thaw() error {
 // nothing forks meanwhile) and thawed after, because v1-frozen tasks do not
 // die until thawed.
 func (cg *envCgroup) kill() error {
+	cg.mu.Lock()
+	defer cg.mu.Unlock()
+	cg.killed = true
 	if cg.d.v2 {
 		dir := cg.dirs[""]
 		err := writeFile(filepath.Join(dir, "cgroup.kill"), "1")
@@ -313,7 +342,7 @@ func (cg *envCgroup) kill() error {
 		// Kernel < 5.14: no cgroup.kill; freeze, kill, thaw as on v1.
 	}
 	dir := cg.dirs[cg.d.killKey()]
-	ferr := cg.freeze()
+	ferr := cg.freezeLocked()
 	pids, err := readPids(dir)
 	if err != nil {
 		return fmt.Errorf("kill cgroup: %w", err)
@@ -323,7 +352,7 @@ func (cg *envCgroup) kill() error {
 			return fmt.Errorf("kill cgroup task %d: %w", pid, err)
 		}
 	}
-	if err := cg.thaw(); err != nil {
+	if err := cg.thawLocked(); err != nil {
 		return fmt.Errorf("kill cgroup: %w", err)
 	}
 	err = pollFile(filepath.Join(dir, "cgroup.procs"), func(b []byte) bool { return len(bytes.TrimSpace(b)) == 0 })

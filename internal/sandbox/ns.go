@@ -88,11 +88,13 @@ var ErrUnsupported = errors.New("namespaced sandbox unsupported")
 //     empty), no_new_privs, in its own session, cwd as requested;
 //   - network: only loopback. The Runtime API listener is 127.0.0.1:9001 in
 //     the environment's own namespace; no other environment or host process
-//     can reach it, and the function has no outbound network: egress needs
-//     NAT (iptables/nftables), which this runner does not program. With
-//     NamespacedOptions.SharedNetwork the environment uses the host's network
-//     instead (outbound works; the Runtime API is then a host loopback port
-//     that other local processes can reach);
+//     can reach it. No outbound network by default (NAT would need
+//     iptables/nftables, which this runner does not program);
+//     NamespacedOptions.EgressProxy adds an HTTP/CONNECT proxy inside each
+//     environment (netns_proxy.go lists what it can reach), and
+//     NamespacedOptions.SharedNetwork uses the host's network instead
+//     (outbound works; the Runtime API is then a host loopback port that
+//     other local processes can reach);
 //   - cgroup v1 or v2: memory limit = MemoryMB (swap off), CPU shares/weight
 //     proportional to MemoryMB (1769 MB = 1 vCPU; hard quota optional), pids
 //     limit 1024, freezer, OOM detection, peak memory;
