@@ -356,3 +356,22 @@ func TestNodeResponseStreaming(t *testing.T) {
 		})
 	}
 }
+
+// TestNode24CallbackHandlers: nodejs24.x rejects callback handlers at INIT,
+// as AWS's Node 24 client does; async handlers still work.
+func TestNode24CallbackHandlers(t *testing.T) {
+	t.Parallel()
+	p := startRuntime(t, procSpec{id: "nodejs24.x", taskDir: testdata(t, "node", "cjs"), handler: "index.callback"})
+	ev, ok := p.next()
+	if !ok || ev.Kind != runtimeapi.EventInitError || ev.ErrorType != "Runtime.CallbackHandlerDeprecated" ||
+		!strings.HasPrefix(string(ev.Body), `{"errorType":"Runtime.CallbackHandlerDeprecated","errorMessage":"ERROR: AWS Lambda has removed support for callback-based function handlers starting with Node.js 24.`) {
+		t.Fatalf("init = %v (ok=%v) %q %s", ev.Kind, ok, ev.ErrorType, ev.Body)
+	}
+	if !strings.Contains(p.out.String(), "\tundefined\tERROR\tInit Error \t{") {
+		t.Errorf("init error log:\n%s", p.out.String())
+	}
+	q := startRuntime(t, procSpec{id: "nodejs24.x", taskDir: testdata(t, "node", "cjs"), handler: "index.echo"})
+	if ev := q.invoke(invocation{payload: `{"a":1}`}); string(ev.Body) != `{"a":1}` {
+		t.Errorf("async handler on nodejs24.x = %s", ev.Body)
+	}
+}

@@ -44,6 +44,7 @@ var managed = []struct {
 	{"nodejs18.x", "node", "18"},
 	{"nodejs20.x", "node", "20"},
 	{"nodejs22.x", "node", "22"},
+	{"nodejs24.x", "node", "24"},
 }
 
 var providedIDs = []string{"provided.al2023", "provided.al2"}

@@ -111,7 +111,7 @@ func TestRegistryFakeHost(t *testing.T) {
 	if err != nil {
 		t.Fatalf("newRegistry: %v", err)
 	}
-	want := []string{"nodejs18.x", "nodejs20.x", "nodejs22.x", "provided.al2", "provided.al2023", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14", "python3.8", "python3.9"}
+	want := []string{"nodejs18.x", "nodejs20.x", "nodejs22.x", "nodejs24.x", "provided.al2", "provided.al2023", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14", "python3.8", "python3.9"}
 	if got := reg.Available(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Available() = %v, want %v", got, want)
 	}

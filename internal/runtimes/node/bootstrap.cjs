@@ -24,6 +24,7 @@ class MalformedHandlerName extends Error {}
 class UserCodeSyntaxError extends Error {}
 class MalformedStreamingHandler extends Error {}
 class InvalidStreamingOperation extends Error {}
+class CallbackHandlerDeprecated extends Error {}
 class UnhandledPromiseRejection extends Error {
   constructor(reason, promise) {
     super(reason);
@@ -38,6 +39,7 @@ for (const e of [
   UserCodeSyntaxError,
   MalformedStreamingHandler,
   InvalidStreamingOperation,
+  CallbackHandlerDeprecated,
   UnhandledPromiseRejection,
 ]) {
   e.prototype.name = `Runtime.${e.name}`;
@@ -107,6 +109,10 @@ function toFormatted(error) {
 // ------------------------------------------------------------------ console
 
 const REQUEST_ID = Symbol.for('aws.lambda.runtime.requestId');
+
+// The runtime's Node.js major version as AWS names it (nodejs24.x → 24),
+// which can differ from the host interpreter's.
+const NODE_RUNTIME_MAJOR = parseInt((/^AWS_Lambda_nodejs(\d+)/.exec(process.env.AWS_EXECUTION_ENV || '') || [])[1] || '0', 10);
 
 const LOG_FORMAT_JSON = (process.env.AWS_LAMBDA_LOG_FORMAT || '').toUpperCase() === 'JSON';
 
@@ -808,12 +814,18 @@ async function main() {
   installGlobalAwsLambda();
   const appRoot = process.env.LAMBDA_TASK_ROOT || process.cwd();
   const handler = await loadHandler(appRoot, process.env._HANDLER || '');
+  if (NODE_RUNTIME_MAJOR >= 24 && handler.length >= 3 && !isHandlerStreaming(handler)) {
+    throw new CallbackHandlerDeprecated(
+      'ERROR: AWS Lambda has removed support for callback-based function handlers starting with Node.js 24. You need to modify this function to use a supported handler signature to use Node.js 24 or later. For more information see https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html.',
+    );
+  }
   new Runtime(client, handler, errorCallbacks).scheduleIteration();
 }
 
 main().catch((error) => {
-  // What an uncaught exception during INIT does on AWS.
-  logError('Uncaught Exception', error);
+  // What an uncaught exception during INIT does on AWS (the nodejs24.x
+  // client labels the log line "Init Error").
+  logError(NODE_RUNTIME_MAJOR >= 24 ? 'Init Error' : 'Uncaught Exception', error);
   globalThis[BEFORE_EXIT] = NO_OP;
   new RAPIDClient(process.env.AWS_LAMBDA_RUNTIME_API).postInitError(error, () => process.exit(129));
 });
