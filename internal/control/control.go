@@ -50,6 +50,12 @@ type Deps struct {
 	CheckRuntime func(runtime string) error
 	// Now overrides the clock (tests); nil = time.Now.
 	Now func() time.Time
+	// CodeGCInterval is how often unreferenced packages are swept; 0 = 10m,
+	// negative disables the background sweep (CollectCode still works).
+	CodeGCInterval time.Duration
+	// CodeGCGrace is how long a package must be unreferenced and untouched
+	// before it is deleted; 0 = 1h.
+	CodeGCGrace time.Duration
 }
 
 // Service implements the function lifecycle operations. It is safe for
@@ -60,6 +66,10 @@ type Service struct {
 	ctx    context.Context // cancelled by Close; parent of provisioning work
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	gcInterval, gcGrace time.Duration
+	gcMu                sync.Mutex           // serialises CollectCode
+	gcSeen              map[string]time.Time // sha -> first sweep that saw it unreferenced
 }
 
 // New returns a Service and starts finishing any provisioning a previous
@@ -75,8 +85,17 @@ func New(d Deps) *Service {
 		d.Now = time.Now
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Service{d: d, log: d.Logger, ctx: ctx, cancel: cancel}
+	s := &Service{d: d, log: d.Logger, ctx: ctx, cancel: cancel, gcInterval: d.CodeGCInterval, gcGrace: d.CodeGCGrace, gcSeen: map[string]time.Time{}}
+	if s.gcInterval == 0 {
+		s.gcInterval = defaultCodeGCInterval
+	}
+	if s.gcGrace == 0 {
+		s.gcGrace = defaultCodeGCGrace
+	}
 	s.wg.Go(s.recover)
+	if s.gcInterval > 0 {
+		s.wg.Go(s.gcLoop)
+	}
 	return s
 }
 

@@ -293,3 +293,58 @@ func TestConcurrentUpdatesOneWins(t *testing.T) {
 		t.Fatal("no concurrent update succeeded")
 	}
 }
+
+func TestCollectCode(t *testing.T) {
+	dir := t.TempDir()
+	bb, err := backbone.Open(t.Context(), backbone.Options{DataDir: dir, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bb.Close()
+	st, err := store.New(t.Context(), bb.JetStream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	svc := New(Deps{Store: st, Region: "us-east-1", AccountID: "000000000000", Now: clock, CodeGCInterval: -1, CodeGCGrace: time.Minute})
+	defer svc.Close()
+	ctx := t.Context()
+	zipA, zipB := zipOf(t, map[string]string{"a": "1"}), zipOf(t, map[string]string{"a": "2"})
+	if _, err := svc.CreateFunction(ctx, createInput("gc", zipA)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Active", func() bool {
+		c, _ := svc.GetFunctionConfiguration(ctx, "gc", "")
+		return c.State == lambda.StateActive && c.LastUpdateStatus == lambda.UpdateSuccessful
+	})
+	if _, err := svc.UpdateFunctionCode(ctx, &UpdateFunctionCodeInput{FunctionName: "gc", ZipFile: zipB}); err != nil {
+		t.Fatal(err)
+	}
+	shaA, shaB := store.CodeSha256(zipA), store.CodeSha256(zipB)
+	sweep := func() int {
+		n, err := svc.CollectCode(ctx)
+		if err != nil {
+			t.Fatalf("CollectCode: %v", err)
+		}
+		return n
+	}
+	if n := sweep(); n != 0 { // A is only marked
+		t.Fatalf("first sweep deleted %d", n)
+	}
+	if n := sweep(); n != 0 { // within the grace period
+		t.Fatalf("sweep within grace deleted %d", n)
+	}
+	advance(2 * time.Minute)
+	if n := sweep(); n != 1 {
+		t.Fatalf("sweep after grace deleted %d, want 1", n)
+	}
+	if _, err := st.Code(ctx, shaA); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("old code still stored: %v", err)
+	}
+	if _, err := st.Code(ctx, shaB); err != nil {
+		t.Fatalf("referenced code deleted: %v", err)
+	}
+}

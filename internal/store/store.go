@@ -26,6 +26,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -236,6 +237,11 @@ func CodeSha256(zip []byte) string {
 func (s *Store) PutCode(ctx context.Context, zip []byte) (string, error) {
 	sha := CodeSha256(zip)
 	if info, err := s.code.GetInfo(ctx, sha); err == nil && info.Size == uint64(len(zip)) {
+		// Refresh ModTime so a garbage collector's grace period restarts:
+		// the caller is about to reference this object again.
+		if err := s.code.UpdateMeta(ctx, sha, jetstream.ObjectMeta{Name: sha}); err != nil {
+			return "", fmt.Errorf("put code %s: touch: %w", sha, err)
+		}
 		return sha, nil
 	} else if err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
 		return "", fmt.Errorf("put code %s: %w", sha, err)
@@ -257,6 +263,37 @@ func (s *Store) Code(ctx context.Context, sha string) ([]byte, error) {
 		return nil, fmt.Errorf("get code %s: %w", sha, err)
 	}
 	return b, nil
+}
+
+// CodeObject describes one stored deployment package.
+type CodeObject struct {
+	Sha     string
+	Size    uint64
+	ModTime time.Time // last put (or re-put of identical content)
+}
+
+// CodeObjects lists every stored deployment package.
+func (s *Store) CodeObjects(ctx context.Context) ([]CodeObject, error) {
+	infos, err := s.code.List(ctx)
+	if errors.Is(err, jetstream.ErrNoObjectsFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list code: %w", err)
+	}
+	out := make([]CodeObject, 0, len(infos))
+	for _, i := range infos {
+		out = append(out, CodeObject{Sha: i.Name, Size: i.Size, ModTime: i.ModTime})
+	}
+	return out, nil
+}
+
+// DeleteCode removes the package with CodeSha256 sha (absent is not an error).
+func (s *Store) DeleteCode(ctx context.Context, sha string) error {
+	if err := s.code.Delete(ctx, sha); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+		return fmt.Errorf("delete code %s: %w", sha, err)
+	}
+	return nil
 }
 
 // WatchFunctions streams the name of every function created, updated or

@@ -145,6 +145,36 @@ func TestCode(t *testing.T) {
 	if _, err := s.Code(ctx, "missing"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Code(missing) = %v", err)
 	}
+	objs, err := s.CodeObjects(ctx)
+	if err != nil || len(objs) != 1 || objs[0].Sha != sha || objs[0].Size != uint64(len(zip)) || objs[0].ModTime.IsZero() {
+		t.Fatalf("CodeObjects = %+v, %v", objs, err)
+	}
+	before := objs[0].ModTime
+	deadline := time.Now().Add(10 * time.Second)
+	for { // re-putting identical content refreshes ModTime
+		if _, err := s.PutCode(ctx, zip); err != nil {
+			t.Fatal(err)
+		}
+		objs, _ = s.CodeObjects(ctx)
+		if objs[0].ModTime.After(before) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ModTime not refreshed: %v", objs[0].ModTime)
+		}
+	}
+	if err := s.DeleteCode(ctx, sha); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Code(ctx, sha); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Code(deleted) = %v", err)
+	}
+	if err := s.DeleteCode(ctx, sha); err != nil {
+		t.Fatalf("DeleteCode(absent) = %v", err)
+	}
+	if objs, err := s.CodeObjects(ctx); err != nil || len(objs) != 0 {
+		t.Fatalf("CodeObjects after delete = %+v, %v", objs, err)
+	}
 }
 
 func TestWatchFunctions(t *testing.T) {
