@@ -599,3 +599,55 @@ func TestZeroReservedConcurrencyFailsWithoutRunning(t *testing.T) {
 		t.Errorf("function ran %d times, want 0", n)
 	}
 }
+
+func TestCloseFinishesInFlight(t *testing.T) {
+	dir := t.TempDir()
+	js := openJS(t, dir)
+	runner, configs := newFakeRunner(), newFakeConfigs()
+	started, release := make(chan struct{}), make(chan struct{})
+	var runs atomic.Int32
+	runner.set("f", func(ctx context.Context, c *invoke.Call) (*invoke.Outcome, error) {
+		if runs.Add(1) == 1 {
+			close(started)
+		}
+		<-release
+		return &invoke.Outcome{Payload: []byte("null")}, nil
+	})
+	d := Deps{JS: js, Runner: runner, Configs: configs, Region: testRegion, AccountID: testAccount, Workers: 2, AckWait: time.Minute}
+	svc, err := New(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Start()
+	if _, err := svc.Enqueue(context.Background(), &lambda.InvokeRequest{FunctionName: "f", Payload: []byte(`{}`), RequestID: newRequestID()}); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	closed := make(chan error, 1)
+	go func() { closed <- svc.Close(context.Background()) }()
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned (%v) while an invocation was running", err)
+	default:
+	}
+	close(release)
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	// The finished event was acknowledged before Close returned.
+	st, err := js.Stream(context.Background(), StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(context.Background())
+	if err != nil || info.State.Msgs != 0 {
+		t.Fatalf("queue after Close holds %d events (%v), want 0", info.State.Msgs, err)
+	}
+	// Enqueue still works after Close; the event waits for the next start.
+	if _, err := svc.Enqueue(context.Background(), &lambda.InvokeRequest{FunctionName: "f", Payload: []byte(`{}`), RequestID: newRequestID()}); err != nil {
+		t.Fatalf("Enqueue after Close = %v", err)
+	}
+	if n := runs.Load(); n != 1 {
+		t.Errorf("function ran %d times, want 1", n)
+	}
+}

@@ -18,23 +18,22 @@ import (
 )
 
 const (
-	// fetchWait bounds one pull request; Close interrupts it at once.
-	fetchWait = 5 * time.Second
+	// fetchWait bounds one pull request. Pulls are never cancelled early:
+	// a pull the client abandons can still be served by the server, and
+	// that event would sit unacknowledged for AckWait. Close therefore
+	// waits up to fetchWait for the last pulls to expire.
+	fetchWait = 500 * time.Millisecond
 	// bookkeepingTimeout bounds the reads and writes around one delivery.
 	bookkeepingTimeout = 30 * time.Second
 )
 
 // work is one worker: pull one event, handle it, repeat until pullCtx ends.
-// runCtx cancels a running invocation (shutdown deadline).
+// An event that arrives after that is handed back at once. runCtx cancels
+// a running invocation (shutdown deadline).
 func (s *Service) work(pullCtx, runCtx context.Context) {
 	for pullCtx.Err() == nil {
-		fctx, cancel := context.WithTimeout(pullCtx, fetchWait)
-		batch, err := s.cons.Fetch(1, jetstream.FetchContext(fctx))
+		batch, err := s.cons.Fetch(1, jetstream.FetchMaxWait(fetchWait))
 		if err != nil {
-			cancel()
-			if pullCtx.Err() != nil {
-				return
-			}
 			s.log.Error("async fetch", "err", err)
 			select {
 			case <-pullCtx.Done():
@@ -43,9 +42,12 @@ func (s *Service) work(pullCtx, runCtx context.Context) {
 			continue
 		}
 		for m := range batch.Messages() {
+			if pullCtx.Err() != nil {
+				s.settle(s.log, m.Nak())
+				continue
+			}
 			s.handle(runCtx, m)
 		}
-		cancel()
 	}
 }
 
