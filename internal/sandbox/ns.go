@@ -112,6 +112,7 @@ type Namespaced struct {
 	rootDir  string
 	binds    []string    // host paths bound read-only at the same path
 	symlinks [][2]string // top-level host symlinks recreated inside
+	files    [][2]string // host file -> path inside (passwd, group)
 	overlay  bool
 
 	proxy       *egressProxy // nil without EgressProxy
@@ -200,6 +201,10 @@ func NewNamespaced(opts NamespacedOptions) (*Namespaced, error) {
 		return nil, fmt.Errorf("lock %s (another daemon uses prefix %q?): %w", lock.Name(), opts.Prefix, err)
 	}
 	n.lock = lock
+	if err := n.identityFiles(); err != nil {
+		lock.Close()
+		return nil, err
+	}
 	if err := n.Sweep(); err != nil {
 		lock.Close()
 		return nil, err
@@ -246,6 +251,39 @@ func (n *Namespaced) hostView() error {
 			return fmt.Errorf("namespaced sandbox: host path: %w", err)
 		}
 		n.binds = append(n.binds, p)
+	}
+	return nil
+}
+
+// identityFiles writes /etc/passwd and /etc/group for inside: the host's
+// entries plus the sandbox user (sbx_user1051, as on AWS), so that
+// getpwuid(993) works for runtimes that look themselves up.
+func (n *Namespaced) identityFiles() error {
+	user := fmt.Sprintf("sbx_user1051:x:%d:%d::/tmp:/sbin/nologin\n", n.opts.UID, n.opts.GID)
+	group := fmt.Sprintf("sbx_user1051:x:%d:\n", n.opts.GID)
+	for _, f := range []struct{ name, add string }{{"passwd", user}, {"group", group}} {
+		host, err := os.ReadFile(filepath.Join("/etc", f.name))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("read host %s: %w", f.name, err)
+		}
+		var keep []string
+		for line := range strings.SplitSeq(string(host), "\n") {
+			if line == "" || strings.HasPrefix(line, "sbx_user1051:") {
+				continue
+			}
+			keep = append(keep, line+"\n")
+		}
+		p := filepath.Join(n.opts.StateDir, f.name)
+		if err := os.WriteFile(p, []byte(strings.Join(keep, "")+f.add), 0o644); err != nil {
+			return fmt.Errorf("write sandbox %s: %w", f.name, err)
+		}
+		if err := os.Chmod(p, 0o644); err != nil {
+			return fmt.Errorf("write sandbox %s: %w", f.name, err)
+		}
+		n.files = append(n.files, [2]string{p, filepath.Join("/etc", f.name)})
 	}
 	return nil
 }
@@ -403,6 +441,11 @@ func (n *Namespaced) Close() error {
 		errs = append(errs, n.proxy.close())
 	}
 	errs = append(errs, n.cg.teardown())
+	for _, f := range n.files {
+		if err := os.Remove(f[0]); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
 	if err := syscall.Rmdir(n.rootDir); err != nil && !errors.Is(err, syscall.ENOENT) {
 		errs = append(errs, fmt.Errorf("remove %s: %w", n.rootDir, err))
 	}
@@ -542,6 +585,9 @@ func (e *nsEnv) spawnOnce(p Process, useSync bool) (*os.Process, *bufio.Reader, 
 	}
 	for _, l := range n.symlinks {
 		args = append(args, "-symlink", l[0], l[1])
+	}
+	for _, f := range n.files {
+		args = append(args, "-file", f[0], f[1])
 	}
 	if e.spec.TaskDir != "" {
 		args = append(args, "-task", e.spec.TaskDir)

@@ -20,6 +20,7 @@ import (
 const checkScript = `
 ok() { if "$@" 2>/dev/null; then echo yes; else echo no; fi; }
 echo "uid=$(id -u)"
+echo "user=$(id -un)"
 echo "gid=$(id -g)"
 echo "groups=$(id -G)"
 echo "cwd=$(pwd)"
@@ -90,7 +91,7 @@ func TestNamespacedIsolation(t *testing.T) {
 	}
 	got := parseKV(s.stdout.String())
 	want := map[string]string{
-		"uid": "993", "gid": "993", "groups": "993", "cwd": "/var/task", "hostname": "fn-host",
+		"uid": "993", "user": "sbx_user1051", "gid": "993", "groups": "993", "cwd": "/var/task", "hostname": "fn-host",
 		"capeff": "0000000000000000", "capbnd": "0000000000000000", "nnp": "1",
 		"hostpid_visible": "no",
 		"write_task":      "no", "write_opt": "no", "write_root": "no", "write_etc": "no", "write_usr": "no",

@@ -16,6 +16,7 @@
 //	-root DIR      host directory over which the new root tmpfs is mounted
 //	-bind PATH     host file/dir bound read-only at the same path inside
 //	-symlink N T   symlink N -> T inside the new root
+//	-file SRC DST  host file SRC bound read-only at DST inside (after -bind)
 //	-task DIR      bound read-only at /var/task
 //	-layer DIR     repeatable; merged read-only at /opt (later wins)
 //	-runtime DIR   bound read-only at /var/runtime
@@ -105,7 +106,7 @@ static void sbx_bind_ro(const char *src, const char *dst) {
 	if (stat(src, &st) < 0) sbx_fail("stat", src);
 	if (S_ISDIR(st.st_mode)) {
 		sbx_mkdirs(dst);
-	} else {
+	} else if (access(dst, F_OK) != 0) {
 		char parent[4096];
 		snprintf(parent, sizeof parent, "%s", dst);
 		char *slash = strrchr(parent, '/');
@@ -168,8 +169,8 @@ static void sbx_drop_caps(unsigned long long keep) {
 static void sbx_main(int argc, char **argv, char **envp) {
 	int sync_fd = -1, netns_fd = -1, tmp_mb = 0, uid = -1, gid = -1;
 	const char *root = NULL, *task = NULL, *runtime = NULL, *hostname = NULL, *cwd = "/";
-	const char *binds[MAXLIST], *links[MAXLIST][2], *layers[MAXLIST];
-	int nbinds = 0, nlinks = 0, nlayers = 0;
+	const char *binds[MAXLIST], *links[MAXLIST][2], *layers[MAXLIST], *files[MAXLIST][2];
+	int nbinds = 0, nlinks = 0, nlayers = 0, nfiles = 0;
 	int i = 1;
 
 	// -status comes first so that every later error can be reported.
@@ -189,6 +190,10 @@ static void sbx_main(int argc, char **argv, char **envp) {
 		else if (strcmp(a, "-symlink") == 0) {
 			if (i + 1 >= argc || nlinks == MAXLIST) sbx_usage("symlink");
 			links[nlinks][0] = v; links[nlinks][1] = argv[++i]; nlinks++;
+		}
+		else if (strcmp(a, "-file") == 0) {
+			if (i + 1 >= argc || nfiles == MAXLIST) sbx_usage("file");
+			files[nfiles][0] = v; files[nfiles][1] = argv[++i]; nfiles++;
 		}
 		else if (strcmp(a, "-task") == 0) task = v;
 		else if (strcmp(a, "-layer") == 0) { if (nlayers == MAXLIST) sbx_usage("too many layers"); layers[nlayers++] = v; }
@@ -239,6 +244,10 @@ static void sbx_main(int argc, char **argv, char **envp) {
 		sbx_bind_ro(binds[k], p);
 	}
 	for (int k = 0; k < nlinks; k++) sbx_symlink(root, links[k][0], links[k][1]);
+	for (int k = 0; k < nfiles; k++) {
+		sbx_join(p, sizeof p, root, files[k][1]);
+		sbx_bind_ro(files[k][0], p);
+	}
 
 	sbx_join(p, sizeof p, root, "/var/task");
 	sbx_mkdirs(p);
