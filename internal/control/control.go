@@ -1,22 +1,3 @@
-// Package control is lambdad's function lifecycle: it validates Lambda API
-// requests against the model's constraints and AWS's limits, creates,
-// updates, lists and deletes functions in the store, and drives function
-// state:
-//
-//	CreateFunction            -> State=Pending (StateReasonCode=Creating)
-//	  provisioning ok         -> State=Active, LastUpdateStatus=Successful
-//	  provisioning failed     -> State=Failed, LastUpdateStatus=Failed (reason set)
-//	Update{Code,Configuration}-> LastUpdateStatus=InProgress (reason "Creating")
-//	  ok                      -> LastUpdateStatus=Successful (State=Active)
-//	  failed                  -> LastUpdateStatus=Failed, State=Failed
-//
-// Every transition writes a new RevisionId with a store compare-and-swap.
-// Provisioning (the CheckRuntime hook) runs in goroutines owned by the
-// Service and stopped by Close; functions left Pending/InProgress by a
-// previous process are finished when a Service starts.
-//
-// It imports the standard library, internal/lambda, internal/store and
-// internal/codezip.
 package control
 
 import (
