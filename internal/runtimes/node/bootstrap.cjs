@@ -741,7 +741,7 @@ class Runtime {
 
   scheduleIteration() {
     setImmediate(() => {
-      this.handleOnce().then(
+      (this.streaming ? this.handleOnceStreaming() : this.handleOnceNonStreaming()).then(
         () => {},
         (err) => {
           console.log(`Unexpected Top Level Error: ${err.toString()}`);
@@ -751,10 +751,9 @@ class Runtime {
     });
   }
 
-  async handleOnce() {
-    if (this.streaming) {
-      return this.handleOnceStreaming();
-    }
+  // handleOnceNonStreaming waits for the next invocation and runs the
+  // handler (named as in aws-lambda-ric, which shows in stack traces).
+  async handleOnceNonStreaming() {
     const { bodyJson, headers } = await this.client.nextInvocation();
     const invokeId = headers['lambda-runtime-aws-request-id'];
     if (!invokeId) {
