@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -347,4 +348,18 @@ func TestCollectCode(t *testing.T) {
 	if _, err := st.Code(ctx, shaB); err != nil {
 		t.Fatalf("referenced code deleted: %v", err)
 	}
+}
+
+// TestCloseLeavesNoGoroutines checks that Close stops provisioning and the
+// code collector, and the backbone shuts down completely.
+func TestCloseLeavesNoGoroutines(t *testing.T) {
+	base := runtime.NumGoroutine()
+	block := make(chan struct{})
+	e := newEnv(t, t.TempDir(), func(string) error { <-block; return nil })
+	if _, err := e.svc.CreateFunction(t.Context(), createInput("leak", zipOf(t, map[string]string{"a": "b"}))); err != nil {
+		t.Fatal(err)
+	}
+	close(block)
+	e.close()
+	waitFor(t, "goroutines to exit", func() bool { return runtime.NumGoroutine() <= base })
 }
