@@ -426,3 +426,31 @@ func TestPythonReconnectsStaleConnection(t *testing.T) {
 		}
 	}
 }
+
+// TestLargePayloads: events far larger than one socket read, which the
+// Runtime API sends chunked, round-trip intact in both runtimes.
+func TestLargePayloads(t *testing.T) {
+	t.Parallel()
+	big := `{"s":"` + strings.Repeat("aé€😀", 200000) + `","n":[` + strings.TrimSuffix(strings.Repeat("1.5,", 50000), ",") + `]}`
+	var want any
+	if err := json.Unmarshal([]byte(big), &want); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ id, dir, handler string }{
+		{"python3.12", "python", "lambda_function.echo"},
+		{"python3.9", "python", "lambda_function.echo"},
+		{"nodejs20.x", "node/cjs", "index.echo"},
+	} {
+		t.Run(tt.id, func(t *testing.T) {
+			t.Parallel()
+			p := startRuntime(t, procSpec{id: tt.id, taskDir: testdata(t, strings.Split(tt.dir, "/")...), optDir: testdata(t, "opt"), handler: tt.handler})
+			for range 2 {
+				ev := p.invoke(invocation{payload: big})
+				var got any
+				if err := json.Unmarshal(ev.Body, &got); err != nil || !reflect.DeepEqual(got, want) {
+					t.Fatalf("echo of %d bytes: %v %d bytes back (%v)", len(big), ev.Kind, len(ev.Body), err)
+				}
+			}
+		})
+	}
+}
