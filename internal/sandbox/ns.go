@@ -464,7 +464,9 @@ type nsEnv struct {
 	oom  *os.File // v1 OOM eventfd, or nil
 	// oomSeen: the v1 OOM notification fired.
 	oomSeen atomic.Bool
-	wg      sync.WaitGroup
+	// lastPeak is the cgroup's peak memory read just before its removal.
+	lastPeak atomic.Uint64
+	wg       sync.WaitGroup
 
 	mu        sync.Mutex
 	listened  bool
@@ -787,8 +789,13 @@ func (e *nsEnv) Wait() Exit {
 func (e *nsEnv) Done() <-chan struct{} { return e.done }
 
 // Stats reports the cgroup's memory high-water mark.
+// The figure survives Destroy (the last reading before the cgroup went).
 func (e *nsEnv) Stats() Stats {
-	return Stats{PeakMemoryBytes: e.cg.peak()}
+	peak := e.cg.peak()
+	if last := e.lastPeak.Load(); last > peak {
+		peak = last
+	}
+	return Stats{PeakMemoryBytes: peak}
 }
 
 // Pids lists the host PIDs of every process in the environment.
@@ -833,6 +840,7 @@ func (e *nsEnv) Destroy() error {
 // release frees what prepare created; the cgroup must be empty.
 func (e *nsEnv) release() error {
 	var errs []error
+	e.lastPeak.Store(e.cg.peak())
 	if e.oom != nil {
 		e.oom.Close()
 	}

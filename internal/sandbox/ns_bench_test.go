@@ -3,12 +3,14 @@ package sandbox
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 )
@@ -19,22 +21,21 @@ type phases struct{ created, started, ready time.Duration }
 // startToReady creates an environment, starts a bash runtime that connects
 // to its Runtime API and says HELLO, and returns how long that took until
 // the listener read the HELLO. Destroy is not timed.
-func startToReady(b *testing.B, r Runner, i int, taskDir string) phases {
+func startToReady(r Runner, i int, taskDir string) (ph phases, err error) {
 	t0 := time.Now()
 	e, err := r.Create(context.Background(), Spec{ID: fmt.Sprintf("bench%d", i), TaskDir: taskDir, MemoryMB: 512, TmpMB: 64})
 	if err != nil {
-		b.Fatal(err)
+		return ph, err
 	}
 	defer func() {
-		if err := e.Destroy(); err != nil {
-			b.Fatal(err)
+		if derr := e.Destroy(); err == nil {
+			err = derr
 		}
 	}()
-	var ph phases
 	ph.created = time.Since(t0)
 	ln, err := e.Listen()
 	if err != nil {
-		b.Fatal(err)
+		return ph, err
 	}
 	defer ln.Close()
 	host, port, _ := net.SplitHostPort(ln.Addr().String())
@@ -45,18 +46,26 @@ func startToReady(b *testing.B, r Runner, i int, taskDir string) phases {
 		Dir:  e.Paths().TaskRoot, Stdout: io.Discard, Stderr: io.Discard,
 	})
 	if err != nil {
-		b.Fatal(err)
+		return ph, err
 	}
 	ph.started = time.Since(t0)
 	c, err := ln.Accept()
 	if err != nil {
-		b.Fatal(err)
+		return ph, err
 	}
 	defer c.Close()
 	if line, err := bufio.NewReader(c).ReadString('\n'); err != nil || line != "HELLO\n" {
-		b.Fatalf("runtime said %q, %v", line, err)
+		return ph, fmt.Errorf("runtime said %q, %v", line, err)
 	}
 	ph.ready = time.Since(t0)
+	return ph, nil
+}
+
+func mustStartToReady(b *testing.B, r Runner, i int, taskDir string) phases {
+	ph, err := startToReady(r, i, taskDir)
+	if err != nil {
+		b.Fatal(err)
+	}
 	return ph
 }
 
@@ -74,8 +83,8 @@ func BenchmarkStartToReady(b *testing.B) {
 	i := 0
 	b.ReportAllocs()
 	for b.Loop() {
-		tp = append(tp, startToReady(b, plain, i, task).ready)
-		ph := startToReady(b, ns, i, task)
+		tp = append(tp, mustStartToReady(b, plain, i, task).ready)
+		ph := mustStartToReady(b, ns, i, task)
 		tn, nc, ns2 = append(tn, ph.ready), append(nc, ph.created), append(ns2, ph.started)
 		i++
 	}
@@ -130,4 +139,30 @@ func BenchmarkCreateDestroy(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkBurst starts a burst of environments concurrently, each until its
+// runtime reached the Runtime API (and destroys them), and reports
+// environments per second.
+func BenchmarkBurst(b *testing.B) {
+	const burst = 20 // small: the benchmark host is shared
+	n := newTestRunner(b, NamespacedOptions{Logger: slog.New(slog.DiscardHandler)})
+	task := taskDir(b, nil)
+	var total time.Duration
+	round := 0
+	for b.Loop() {
+		t0 := time.Now()
+		var wg sync.WaitGroup
+		errs := make([]error, burst)
+		for j := range burst {
+			wg.Go(func() { _, errs[j] = startToReady(n, round*burst+j, task) })
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			b.Fatal(err)
+		}
+		total += time.Since(t0)
+		round++
+	}
+	b.ReportMetric(float64(burst*round)/total.Seconds(), "envs/s")
 }

@@ -270,6 +270,12 @@ func TestNamespacedOOM(t *testing.T) {
 	if peak < 100<<20 || peak > 129<<20 {
 		t.Errorf("PeakMemoryBytes = %d MiB, want about the 128 MiB limit", peak>>20)
 	}
+	if err := s.env.Destroy(); err != nil {
+		t.Fatal(err)
+	}
+	if after := s.env.Stats().PeakMemoryBytes; after != peak {
+		t.Errorf("PeakMemoryBytes after Destroy = %d, want %d", after, peak)
+	}
 	// The next environment of the same size works.
 	s2 := startScript(t, n, Spec{MemoryMB: 128}, `exec /usr/bin/python3 -c 'b = b"x" * (20 << 20); print("ok")'`)
 	if ex := s2.env.Wait(); ex.Code != 0 || ex.OOMKilled || strings.TrimSpace(s2.stdout.String()) != "ok" {
