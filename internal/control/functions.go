@@ -211,7 +211,10 @@ func applyCommon(c *lambda.FunctionConfiguration, f fields) {
 		c.SnapStart = &lambda.SnapStartResponse{ApplyOn: f.SnapStart.ApplyOn, OptimizationStatus: "Off"}
 	}
 	if lc := f.LoggingConfig; lc != nil {
-		n := *c.LoggingConfig
+		n := lambda.LoggingConfig{LogFormat: lambda.LogFormatText, LogGroup: "/aws/lambda/" + c.FunctionName}
+		if c.LoggingConfig != nil {
+			n = *c.LoggingConfig
+		}
 		if lc.LogFormat != "" {
 			n.LogFormat = lc.LogFormat
 		}
