@@ -165,12 +165,12 @@ func NewNamespaced(opts NamespacedOptions) (*Namespaced, error) {
 	}
 	for _, ns := range []string{"mnt", "pid", "ipc", "uts", "net", "cgroup"} {
 		if _, err := os.Stat("/proc/self/ns/" + ns); err != nil {
-			return nil, fmt.Errorf("%w: no %s namespaces: %v", ErrUnsupported, ns, err)
+			return nil, fmt.Errorf("%w: no %s namespaces: %w", ErrUnsupported, ns, err)
 		}
 	}
 	cg, err := detectCgroups(opts.Prefix, opts.CPUQuota)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnsupported, err)
 	}
 	n := &Namespaced{
 		opts:    opts,
@@ -211,7 +211,7 @@ func NewNamespaced(opts NamespacedOptions) (*Namespaced, error) {
 	}
 	if err := cg.setup(); err != nil {
 		lock.Close()
-		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
+		return nil, fmt.Errorf("%w: %w", ErrUnsupported, err)
 	}
 	// Pdeathsig fires when the thread that forked the sandbox exits, so every
 	// sandbox is forked from this one locked thread that lives as long as the

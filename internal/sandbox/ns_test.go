@@ -153,3 +153,14 @@ func TestNamespacedSmoke(t *testing.T) {
 		t.Errorf("no uid=993")
 	}
 }
+
+func TestNamespacedPrefixLock(t *testing.T) {
+	n := newTestRunner(t, NamespacedOptions{})
+	_, err := NewNamespaced(NamespacedOptions{Prefix: n.opts.Prefix, StateDir: n.opts.StateDir})
+	if err == nil || !strings.Contains(err.Error(), "another daemon") {
+		t.Fatalf("second NewNamespaced with prefix %q = %v, want a lock error", n.opts.Prefix, err)
+	}
+	if _, err := NewNamespaced(NamespacedOptions{Prefix: "Bad/Prefix"}); err == nil {
+		t.Errorf("NewNamespaced(bad prefix) = nil error")
+	}
+}
