@@ -94,6 +94,7 @@ type procSpec struct {
 	optDir  string
 	handler string
 	env     map[string]string
+	wrapper string // AWS_LAMBDA_EXEC_WRAPPER
 }
 
 func newRequestID() string {
@@ -121,6 +122,7 @@ func startRuntime(t testing.TB, spec procSpec) *runtimeProc {
 	if err != nil {
 		t.Fatalf("Launch(%q): %v", spec.handler, err)
 	}
+	l = ExecWrapper(l, spec.wrapper)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,1 @@
+exports.handler = async () => [process.env.WRAPPED_BY, Number(process.env.WRAPPED_ARGC) > 0];
