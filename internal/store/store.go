@@ -196,33 +196,35 @@ func (s *Store) DeleteFunction(ctx context.Context, name string, rev uint64) err
 	return nil
 }
 
-// Functions returns every function record sorted by name.
+// Functions returns every function record sorted by name. It reads the
+// bucket with one watcher (one consumer, values streamed) rather than a get
+// per key.
 func (s *Store) Functions(ctx context.Context) ([]*lambda.Function, error) {
-	lister, err := s.kv.ListKeysFiltered(ctx, functionPrefix+"*")
+	w, err := s.kv.Watch(ctx, functionPrefix+"*", jetstream.IgnoreDeletes())
 	if err != nil {
 		return nil, fmt.Errorf("list functions: %w", err)
 	}
-	var keys []string
-	for k := range lister.Keys() {
-		keys = append(keys, k)
-	}
+	defer w.Stop()
 	var fns []*lambda.Function
-	for _, k := range keys {
-		e, err := s.kv.Get(ctx, k)
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			continue // deleted meanwhile
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("list functions: %w", ctx.Err())
+		case e, ok := <-w.Updates():
+			if !ok {
+				return nil, fmt.Errorf("list functions: watcher stopped")
+			}
+			if e == nil { // initial values delivered
+				sort.Slice(fns, func(i, j int) bool { return fns[i].Name() < fns[j].Name() })
+				return fns, nil
+			}
+			fn, err := decodeFunction(e.Value())
+			if err != nil {
+				return nil, fmt.Errorf("list functions: %s: %w", e.Key(), err)
+			}
+			fns = append(fns, fn)
 		}
-		if err != nil {
-			return nil, fmt.Errorf("list functions: get %s: %w", k, err)
-		}
-		fn, err := decodeFunction(e.Value())
-		if err != nil {
-			return nil, fmt.Errorf("list functions: %s: %w", k, err)
-		}
-		fns = append(fns, fn)
 	}
-	sort.Slice(fns, func(i, j int) bool { return fns[i].Name() < fns[j].Name() })
-	return fns, nil
 }
 
 // CodeSha256 is Lambda's CodeSha256 of a deployment package: standard

@@ -39,6 +39,9 @@ func TestFunctionCRUD(t *testing.T) {
 	if _, _, err := s.Function(ctx, "nope"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Function(nope) = %v, want ErrNotFound", err)
 	}
+	if list, err := s.Functions(ctx); err != nil || len(list) != 0 {
+		t.Fatalf("Functions(empty) = %v, %v", list, err)
+	}
 	rev, err := s.CreateFunction(ctx, fn("b"))
 	if err != nil {
 		t.Fatalf("CreateFunction: %v", err)
@@ -73,6 +76,9 @@ func TestFunctionCRUD(t *testing.T) {
 	}
 	if _, _, err := s.Function(ctx, "b"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Function(deleted) = %v", err)
+	}
+	if list, err := s.Functions(ctx); err != nil || len(list) != 1 || list[0].Name() != "a" {
+		t.Fatalf("Functions after delete = %v, %v", list, err)
 	}
 	if _, err := s.CreateFunction(ctx, fn("b")); err != nil {
 		t.Fatalf("re-create after delete: %v", err)
