@@ -745,13 +745,22 @@ func (e *nsEnv) watchOOM() {
 }
 
 // Signal delivers sig to PID 1 of the sandbox, which forwards catchable
-// signals to the runtime; SIGKILL kills the whole environment.
+// signals to the runtime. SIGKILL kills the whole environment through its
+// cgroup, which also works while it is frozen (a v1-frozen task does not
+// die of SIGKILL until thawed, so a plain kill would leave Done open).
+// Other signals reach a frozen runtime when it is thawed.
 func (e *nsEnv) Signal(sig os.Signal) error {
 	e.mu.Lock()
 	proc := e.proc
 	e.mu.Unlock()
 	if proc == nil {
 		return fmt.Errorf("signal sandbox %s: not running", e.spec.ID)
+	}
+	if sig == os.Kill {
+		if err := e.cg.kill(); err != nil {
+			return fmt.Errorf("signal sandbox %s: %w", e.spec.ID, err)
+		}
+		return nil
 	}
 	if err := proc.Signal(sig); err != nil {
 		return fmt.Errorf("signal sandbox %s: %w", e.spec.ID, err)

@@ -476,3 +476,29 @@ func TestNamespacedOOMChildKillsEnv(t *testing.T) {
 		t.Errorf("Wait() = %+v, want OOMKilled by SIGKILL", ex)
 	}
 }
+
+// SIGKILL of a frozen environment must end it (v1-frozen tasks ignore
+// SIGKILL until thawed), also when the runtime is multi-threaded.
+func TestNamespacedKillFrozen(t *testing.T) {
+	n := newTestRunner(t, NamespacedOptions{})
+	s := startScript(t, n, Spec{}, `exec /usr/bin/python3 -c '
+import threading, time
+threading.Thread(target=lambda: time.sleep(1000), daemon=True).start()
+print("ready", flush=True)
+time.sleep(1000)'`)
+	waitFor(t, "runtime ready", func() bool { return strings.Contains(s.stdout.String(), "ready") })
+	if err := s.env.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.env.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-s.env.Done():
+	case <-time.After(30 * time.Second):
+		t.Fatal("frozen environment did not die of SIGKILL")
+	}
+	if ex := s.env.Wait(); ex.Signal != syscall.SIGKILL {
+		t.Errorf("Wait() = %v, want signal: killed", ex)
+	}
+}
