@@ -375,3 +375,16 @@ func TestNode24CallbackHandlers(t *testing.T) {
 		t.Errorf("async handler on nodejs24.x = %s", ev.Body)
 	}
 }
+
+// TestNodeUnsettledTopLevelAwait: a module whose top-level await never
+// settles ends INIT with exit status 13, as under AWS's ESM entry point.
+func TestNodeUnsettledTopLevelAwait(t *testing.T) {
+	t.Parallel()
+	p := startNode(t, "err", "tla.handler", nil)
+	if ev, ok := p.next(); ok {
+		t.Fatalf("got %v %s, want the process to exit", ev.Kind, ev.Body)
+	}
+	if code := p.waitExit(); code != 13 {
+		t.Errorf("exit code = %d, want 13", code)
+	}
+}

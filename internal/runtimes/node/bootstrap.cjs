@@ -807,12 +807,20 @@ async function main() {
     logError('Unhandled Promise Rejection', error);
     errorCallbacks.unhandledRejection(error);
   });
-  beforeExit.reset();
+  // AWS's client loads the function under a top-level await of its ES
+  // module entry point: if loading never settles (a top-level await in the
+  // function that never resolves), Node exits 13 once nothing is left to
+  // run. Do the same rather than exit 0.
+  beforeExit.set(() => {
+    process.stderr.write('Warning: Detected unsettled top-level await while loading the function\n');
+    process.exit(13);
+  });
   process.on('beforeExit', beforeExit.invoke);
 
   installGlobalAwsLambda();
   const appRoot = process.env.LAMBDA_TASK_ROOT || process.cwd();
   const handler = await loadHandler(appRoot, process.env._HANDLER || '');
+  beforeExit.reset();
   if (NODE_RUNTIME_MAJOR >= 24 && handler.length >= 3 && !isHandlerStreaming(handler)) {
     throw new CallbackHandlerDeprecated(
       'ERROR: AWS Lambda has removed support for callback-based function handlers starting with Node.js 24. You need to modify this function to use a supported handler signature to use Node.js 24 or later. For more information see https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html.',
