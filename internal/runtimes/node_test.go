@@ -388,3 +388,19 @@ func TestNodeUnsettledTopLevelAwait(t *testing.T) {
 		t.Errorf("exit code = %d, want 13", code)
 	}
 }
+
+// TestNodeAsyncNeverSettles: an async handler whose promise is still pending
+// when the event loop empties fails with Runtime.NodeJsExit (AWS docs, Node
+// 18+); the environment keeps serving.
+func TestNodeAsyncNeverSettles(t *testing.T) {
+	t.Parallel()
+	p := startNode(t, "cjs", "index.neverSettles", nil)
+	for range 2 {
+		ev := p.invoke(invocation{payload: `{}`})
+		var e nodeError
+		decodeStrict(t, ev.Body, &e)
+		if ev.Kind != runtimeapi.EventError || e.ErrorType != "Runtime.NodeJsExit" || !strings.Contains(e.ErrorMessage, "Promise that was never settled") {
+			t.Errorf("never-settling handler = %v %s", ev.Kind, ev.Body)
+		}
+	}
+}

@@ -25,6 +25,15 @@ class UserCodeSyntaxError extends Error {}
 class MalformedStreamingHandler extends Error {}
 class InvalidStreamingOperation extends Error {}
 class CallbackHandlerDeprecated extends Error {}
+// NodeJsExit's type is documented by AWS ("Lambda runtime client detected an
+// unexpected Node.js exit code"); the exact message text is reconstructed.
+class NodeJsExit extends Error {
+  constructor() {
+    super(
+      'The Lambda runtime client detected an unexpected Node.js exit code. This is most commonly caused by a Promise that was never settled. For more information, see https://nodejs.org/docs/latest/api/process.html#exit-codes',
+    );
+  }
+}
 class UnhandledPromiseRejection extends Error {
   constructor(reason, promise) {
     super(reason);
@@ -40,6 +49,7 @@ for (const e of [
   MalformedStreamingHandler,
   InvalidStreamingOperation,
   CallbackHandlerDeprecated,
+  NodeJsExit,
   UnhandledPromiseRejection,
 ]) {
   e.prototype.name = `Runtime.${e.name}`;
@@ -669,6 +679,7 @@ class Runtime {
     this.handler = handler;
     this.errorCallbacks = errorCallbacks;
     this.streaming = isHandlerStreaming(handler);
+    this.isAsync = handler.constructor?.name === 'AsyncFunction';
   }
 
   _setErrorCallbacks(invokeId) {
@@ -768,11 +779,19 @@ class Runtime {
     );
     try {
       this._setErrorCallbacks(invokeId);
-      // A handler that neither returns a promise nor calls back finishes
-      // with a null result once the event loop is empty.
+      // When the event loop empties before the handler finished: an async
+      // handler whose promise never settled fails with Runtime.NodeJsExit
+      // (Node 18+); any other handler that never called back finishes with
+      // a null result.
       beforeExit.set(() => {
         markCompleted();
-        this.client.postInvocationResponse(null, invokeId, () => this.scheduleIteration());
+        if (this.isAsync) {
+          const err = new NodeJsExit();
+          logError('Invoke Error', err);
+          this.client.postInvocationError(err, invokeId, () => this.scheduleIteration());
+        } else {
+          this.client.postInvocationResponse(null, invokeId, () => this.scheduleIteration());
+        }
       });
 
       const result = this.handler(JSON.parse(bodyJson), attachContext(callbackContext, headers), callback);

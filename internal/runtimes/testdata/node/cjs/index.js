@@ -103,3 +103,6 @@ exports.area = async (event, context) => {
 
 exports.nested = { deeper: { fn: async () => 'nested ok' } };
 exports.notAFunction = 42;
+
+// An async handler whose promise never settles and leaves nothing to run.
+exports.neverSettles = async () => new Promise(() => {});
