@@ -357,10 +357,6 @@ def json_loads(data):
     return json.loads(data)
 
 
-class _RawNumber(object):
-    __slots__ = ("text",)
-
-
 def _make_encoder(ensure_ascii):
     raw = {}
 
