@@ -452,6 +452,16 @@ func TestEnvNode(t *testing.T) {
 		}
 	})
 
+	t.Run("timeout", func(t *testing.T) {
+		t.Parallel()
+		s := startEnv(t, envCase{id: "nodejs20.x", task: td(t, "node", "cjs"), handler: "index.slow", timeout: time.Second})
+		res := s.invoke(t, environment.Invocation{RequestID: requestID, Payload: []byte(`{}`)})
+		want := `{"errorType":"Sandbox.Timedout","errorMessage":"RequestId: ` + requestID + ` Error: Task timed out after 1.00 seconds"}`
+		if string(res.Payload) != want || res.Alive {
+			t.Errorf("timeout = %s (alive=%v), want %s", res.Payload, res.Alive, want)
+		}
+	})
+
 	t.Run("uncaught exception", func(t *testing.T) {
 		t.Parallel()
 		s := startEnv(t, envCase{id: "nodejs20.x", task: td(t, "node", "cjs"), handler: "index.uncaught"})

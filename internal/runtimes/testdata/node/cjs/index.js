@@ -106,3 +106,5 @@ exports.notAFunction = 42;
 
 // An async handler whose promise never settles and leaves nothing to run.
 exports.neverSettles = async () => new Promise(() => {});
+
+exports.slow = async () => new Promise((resolve) => setTimeout(resolve, 60000));
