@@ -24,21 +24,7 @@ const (
 	maxDestinationLen      = 350
 )
 
-// PatternDestination is the model pattern of OnSuccess/OnFailure.Destination,
-// as AWS prints it in ValidationException messages [obs].
-const PatternDestination = `$|kafka://([^.]([a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)`
-
 var reDestination = regexp.MustCompile(`^(|kafka://([^.]([a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*))$`)
-
-// AWS messages of event invoke config validation [obs].
-const (
-	MsgNothingSet      = "You must specify at least one of error handling or destination setting."
-	MsgSelfDestination = "You can't specify the function as a destination for itself."
-	msgDestInvalidFmt  = "The destination ARN %s is invalid."
-	msgConfigInvalid   = "The provided destination config %s is invalid."
-	msgNoConfigFmt     = "The function %s doesn't have an EventInvokeConfig"
-	MsgFunctionMissing = "The function doesn't exist."
-)
 
 // EventInvokeConfig is a FunctionEventInvokeConfig with AWS's JSON field
 // names. On the wire DestinationConfig is always present with both members

@@ -45,7 +45,8 @@
 // TTL: a silently expired message would lose the event, whereas AWS sends
 // it down the failure path (EventAgeExceeded).
 //
-// It imports internal/lambda, internal/invoke (types only) and the NATS
-// client; the invoker and the event-invoke-config store are reached
-// through the consumer-declared Runner and ConfigSource interfaces.
+// It imports internal/lambda, internal/invoke (its types and NewTraceID)
+// and the NATS client; the invoker and the event-invoke-config store are
+// reached through the consumer-declared Runner and ConfigSource
+// interfaces. Its tests also use internal/backbone.
 package async

@@ -8,17 +8,6 @@ import (
 	"time"
 )
 
-// Invocation record conditions (SPEC §4.2).
-const (
-	CondSuccess          = "Success"
-	CondRetriesExhausted = "RetriesExhausted"
-	CondEventAgeExceeded = "EventAgeExceeded"
-	// CondZeroReservedConcurrency is the condition LocalStack records for
-	// events of a function with reserved concurrency 0, which AWS fails
-	// without running (SPEC §4.2); AWS's own value was not observed.
-	CondZeroReservedConcurrency = "ZeroReservedConcurrency"
-)
-
 // Record is AWS's invocation record sent to destinations, field for field
 // (SPEC §4.2, reference/aws-recorded/test_lambda_destinations).
 type Record struct {
@@ -52,9 +41,6 @@ type response struct {
 	functionError   string
 	executedVersion string
 }
-
-// timestampFormat is AWS's record timestamp: ISO 8601, milliseconds, Z.
-const timestampFormat = "2006-01-02T15:04:05.000Z"
 
 // newRecord builds the invocation record of ev. resp is nil when the
 // function never ran.

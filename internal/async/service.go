@@ -17,34 +17,6 @@ import (
 	"github.com/lambdad/lambdad/internal/lambda"
 )
 
-// Stream, consumer and header names.
-const (
-	StreamName    = "ASYNC"
-	DLQStreamName = "ASYNC_DLQ"
-	ConsumerName  = "async-workers"
-
-	subjectPrefix = "async."
-	dlqPrefix     = "dlq."
-
-	hdrRequestID  = "Lambdad-Request-Id"
-	hdrFunction   = "Lambdad-Function"
-	hdrQualifier  = "Lambdad-Qualifier" // as invoked; "" = unqualified
-	hdrInvokedARN = "Lambdad-Invoked-Arn"
-	hdrEnqueued   = "Lambdad-Enqueued"    // unix nanoseconds
-	hdrAttempt    = "Lambdad-Attempt"     // function-error attempts made so far
-	hdrNotBefore  = "Lambdad-Not-Before"  // unix nanoseconds; absent = now
-	hdrTraceID    = "Lambdad-Trace-Id"    // X-Ray header kept across attempts
-	hdrPayloadLen = "Lambdad-Payload-Len" // set when the last response follows the event
-	hdrLastError  = "Lambdad-Last-Function-Error"
-	hdrLastVer    = "Lambdad-Last-Executed-Version"
-
-	// headerAllowance is room for headers above the 1 MB event payload.
-	headerAllowance = 64 << 10
-	// maxCarriedResponse caps the last error response carried in a retry
-	// and stored in a DLQ entry; larger ones are dropped with a note.
-	maxCarriedResponse = 256 << 10
-)
-
 // Runner runs invocations; the daemon adapts *invoke.Invoker to it.
 // Errors are *lambda.Error values; a 429 TooManyRequestsException is a
 // throttle.
