@@ -651,3 +651,24 @@ func TestCloseFinishesInFlight(t *testing.T) {
 		t.Errorf("function ran %d times, want 1", n)
 	}
 }
+
+func TestMalformedMessageIsQuarantined(t *testing.T) {
+	e := newEnv(t, nil)
+	if _, err := e.js.Publish(context.Background(), "async.f.$LATEST", []byte(`{"stray":true}`)); err != nil {
+		t.Fatal(err)
+	}
+	e.svc.Start()
+	var dls []DeadLetter
+	waitFor(t, "quarantined entry", 10*time.Second, func() bool {
+		dls, _ = e.svc.DLQList(context.Background(), "")
+		return len(dls) == 1
+	})
+	if dls[0].Function != "_unknown" || string(dls[0].Payload) != `{"stray":true}` || len(dls[0].Notes) != 1 || dls[0].Error == "" {
+		t.Errorf("quarantined entry = %+v", dls[0])
+	}
+	waitFor(t, "queue to drain", 10*time.Second, func() bool {
+		st, _ := e.js.Stream(context.Background(), StreamName)
+		info, err := st.Info(context.Background())
+		return err == nil && info.State.Msgs == 0
+	})
+}
