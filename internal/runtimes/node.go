@@ -41,8 +41,8 @@ func (n *node) Launch(handler string, paths sandbox.Paths, taskDir string, optDi
 		Path: n.interp.Path,
 		Args: []string{n.interp.Path, boot},
 		Env: map[string]string{
-			"AWS_EXECUTION_ENV": "AWS_Lambda_" + n.id,
-			"NODE_PATH":         nodePath,
+			envExecutionEnv: executionEnvPrefix + n.id,
+			envNodePath:     nodePath,
 		},
 	}, nil
 }

@@ -32,8 +32,8 @@ func (p *python) Launch(handler string, paths sandbox.Paths, taskDir string, opt
 		Path: p.interp.Path,
 		Args: []string{p.interp.Path, "-B", boot, paths.Opt},
 		Env: map[string]string{
-			"AWS_EXECUTION_ENV": "AWS_Lambda_" + p.id,
-			"PYTHONPATH":        paths.RuntimeDir,
+			envExecutionEnv: executionEnvPrefix + p.id,
+			envPythonPath:   paths.RuntimeDir,
 		},
 	}, nil
 }
