@@ -182,9 +182,7 @@ func TestRegistryNothingInstalled(t *testing.T) {
 		},
 		run: func(string, ...string) (string, error) { return "", errors.New("not found") },
 	}
-	// The real system directories are still searched; hide them by
-	// checking only what is reported for the ids the fake host cannot
-	// serve when /usr/bin has none either.
+	// No $PATH, no system directories, an empty home: nothing to find.
 	reg, err := newRegistry(nil, removableRuntimeDir(t), h)
 	if err != nil {
 		t.Fatalf("newRegistry: %v", err)
@@ -201,13 +199,20 @@ func TestRegistryNothingInstalled(t *testing.T) {
 	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "runtime java21 is not supported") {
 		t.Errorf("Check(java21) = %v, want ErrUnavailable naming it", err)
 	}
-	if _, err := reg.Lookup("nodejs20.x"); err != nil {
-		if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "nodejs20.x needs node 20") {
-			t.Errorf("Lookup(nodejs20.x) = %v, want ErrUnavailable naming node 20", err)
+	for id, want := range map[string]string{
+		"nodejs20.x": "nodejs20.x needs node 20, and no node interpreter was found on this host",
+		"python3.12": "python3.12 needs python3.12, and no python3 interpreter was found on this host",
+	} {
+		_, err := reg.Lookup(id)
+		if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), want) {
+			t.Errorf("Lookup(%s) = %v, want ErrUnavailable containing %q", id, err, want)
 		}
-		if slices.Contains(reg.Available(), "nodejs20.x") {
-			t.Errorf("Available() lists nodejs20.x although Lookup fails")
+		if reg.RuntimeDir(id) == "" {
+			t.Errorf("RuntimeDir(%s) = \"\", want the runtime dir even when unavailable", id)
 		}
+	}
+	if got, want := reg.Available(), []string{"provided.al2", "provided.al2023"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Available() = %v, want %v", got, want)
 	}
 }
 
