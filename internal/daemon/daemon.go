@@ -62,38 +62,42 @@ type Daemon struct {
 
 // Start builds and starts every subsystem and binds the API listener. On
 // error everything already started is stopped again.
-func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (d *Daemon, err error) {
+func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (*Daemon, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d = &Daemon{cfg: cfg, log: log, serveErr: make(chan error, 1)}
-	defer func() {
-		if err != nil {
-			d.stopAll()
-		}
-	}()
+	d := &Daemon{cfg: cfg, log: log, serveErr: make(chan error, 1)}
+	if err := d.start(ctx); err != nil {
+		d.stopAll()
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *Daemon) start(ctx context.Context) (err error) {
+	cfg, log := d.cfg, d.log
 	dataDir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
+		return fmt.Errorf("data dir: %w", err)
 	}
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
+		return fmt.Errorf("data dir: %w", err)
 	}
 
 	d.bb, err = backbone.Open(ctx, backbone.Options{DataDir: dataDir, URL: cfg.NATSURL, Logger: log.With("component", "backbone")})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	d.push(func() { d.bb.Close() })
 
 	d.store, err = store.New(ctx, d.bb.JetStream())
 	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+		return fmt.Errorf("open store: %w", err)
 	}
 
 	d.registry, err = runtimes.NewRegistry(cfg.Runtimes, filepath.Join(dataDir, "runtime"))
 	if err != nil {
-		return nil, fmt.Errorf("runtimes: %w", err)
+		return fmt.Errorf("runtimes: %w", err)
 	}
 	log.Info("runtimes available", "runtimes", strings.Join(d.registry.Available(), " "))
 	for _, n := range d.registry.Notes() {
@@ -102,23 +106,23 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (d *Daemon,
 
 	d.runner, err = newRunner(cfg, dataDir, log)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	d.push(func() { d.runner.Close() })
 
 	d.code, err = codecache.New(filepath.Join(dataDir, "code"), d.store.Code)
 	if err != nil {
-		return nil, err
+		return err
 	}
 
 	d.logs, err = logstore.New(ctx, d.bb.Conn(), d.bb.JetStream(), logstore.Options{MaxAge: cfg.LogRetention})
 	if err != nil {
-		return nil, err
+		return err
 	}
 
 	d.ln, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen %s: %w", cfg.Addr, err)
+		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
 	d.push(func() { d.ln.Close() })
 	d.baseURL = "http://" + d.ln.Addr().String()
@@ -144,7 +148,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (d *Daemon,
 	d.push(func() { d.invoker.Close() })
 
 	if err := d.watch(ctx); err != nil {
-		return nil, err
+		return err
 	}
 
 	mux := http.NewServeMux()
@@ -169,7 +173,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (d *Daemon,
 	}()
 	log.Info("lambdad listening", "addr", d.ln.Addr().String(), "data_dir", dataDir,
 		"isolation", d.runner.Name(), "region", cfg.Region, "account", cfg.AccountID)
-	return d, nil
+	return nil
 }
 
 // Version is lambdad's version: the module version stamped by the build, or
