@@ -172,11 +172,15 @@ func TestCgroupV2FreezeKill(t *testing.T) {
 	if err := cg.kill(); err != nil {
 		t.Fatal(err)
 	}
-	for _, pid := range pids {
-		if !processGone(pid) {
-			t.Errorf("process %d survived cgroup kill", pid)
+	// An exiting task leaves its cgroup before it is gone; wait for that.
+	waitFor(t, "killed processes to exit", func() bool {
+		for _, pid := range pids {
+			if !processGone(pid) {
+				return false
+			}
 		}
-	}
+		return true
+	})
 	var ee *exec.ExitError
 	if err := <-waitCh; !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 		t.Errorf("counter Wait() = %v, want killed", err)

@@ -120,11 +120,16 @@ func TestNamespacedSweepAfterCrash(t *testing.T) {
 
 	// The next start-up sweeps.
 	n := newTestRunner(t, NamespacedOptions{Prefix: prefix, StateDir: state})
-	for _, pid := range frozenPids {
-		if !processGone(pid) {
-			t.Errorf("process %d of the crashed daemon survived the sweep", pid)
+	// The sweep returns once the cgroups are empty; a killed task leaves its
+	// cgroup early in exit, so wait for the exits to finish.
+	waitFor(t, "swept processes to exit", func() bool {
+		for _, pid := range frozenPids {
+			if !processGone(pid) {
+				return false
+			}
 		}
-	}
+		return true
+	})
 	for _, p := range n.cg.parents {
 		ents, err := os.ReadDir(p)
 		if err != nil {
