@@ -769,7 +769,9 @@ func (e *nsEnv) Signal(sig os.Signal) error {
 }
 
 // Freeze freezes every process of the environment (cgroup freezer) and
-// returns once all are frozen.
+// returns once all are frozen. A runtime that exits just as the environment
+// freezes is reported (Done, Wait) at Thaw, Signal(SIGKILL) or Destroy,
+// because its PID 1 is frozen too.
 func (e *nsEnv) Freeze() error {
 	if err := e.cg.freeze(); err != nil {
 		return fmt.Errorf("freeze sandbox %s: %w", e.spec.ID, err)
