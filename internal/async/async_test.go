@@ -672,3 +672,30 @@ func TestMalformedMessageIsQuarantined(t *testing.T) {
 		return err == nil && info.State.Msgs == 0
 	})
 }
+
+func TestRetryIsScheduledAfterDelay(t *testing.T) {
+	// After a function error the event is republished with the attempt
+	// count and a Not-Before of RetryDelays[0] later, and waits for it.
+	e := newEnv(t, func(d *Deps) { d.RetryDelays = []time.Duration{time.Hour} })
+	e.runner.set("f", failing())
+	e.svc.Start()
+	before := time.Now()
+	rid := e.enqueue(t, "f", `{}`)
+	waitFor(t, "first attempt", 10*time.Second, func() bool { return len(e.runner.callsOf("f")) == 1 })
+	st, err := e.js.Stream(context.Background(), StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev *event
+	waitFor(t, "the retry to be queued", 10*time.Second, func() bool {
+		m, err := st.GetLastMsgForSubject(context.Background(), "async.f.$LATEST")
+		if err != nil {
+			return false
+		}
+		ev, err = decodeEvent(m.Header, m.Data)
+		return err == nil && ev.Attempts == 1
+	})
+	if ev.RequestID != rid || ev.NotBefore.Before(before.Add(time.Hour)) || ev.LastFunctionError != "Unhandled" || string(ev.Payload) != `{}` || !strings.Contains(string(ev.LastResponse), rid) {
+		t.Errorf("queued retry = %+v, want attempt 1 not before %v with the last error", ev, before.Add(time.Hour))
+	}
+}

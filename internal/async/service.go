@@ -25,6 +25,9 @@ type Runner interface {
 	Run(ctx context.Context, t *invoke.Target, call *invoke.Call) (*invoke.Outcome, error)
 }
 
+// The invoker satisfies Runner as it is.
+var _ Runner = (*invoke.Invoker)(nil)
+
 // ConfigSource reads the asynchronous settings of functions.
 type ConfigSource interface {
 	// EventInvokeConfig returns the event invoke config of a function and
