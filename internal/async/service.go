@@ -32,9 +32,12 @@ var _ Runner = (*invoke.Invoker)(nil)
 type ConfigSource interface {
 	// EventInvokeConfig returns the event invoke config of a function and
 	// qualifier ("$LATEST" for unqualified invocations); nil, nil when none
-	// is set.
+	// is set or the function no longer exists. It is called on every
+	// delivery: serve it from a cache.
 	EventInvokeConfig(ctx context.Context, function, qualifier string) (*EventInvokeConfig, error)
-	// DeadLetterTarget returns the function's DeadLetterConfig.TargetArn or "".
+	// DeadLetterTarget returns the function's DeadLetterConfig.TargetArn;
+	// "", nil when none is set or the function no longer exists. An error
+	// puts the failed event back in the queue.
 	DeadLetterTarget(ctx context.Context, function string) (string, error)
 }
 
