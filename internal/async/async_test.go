@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -633,6 +634,14 @@ func TestCloseFinishesInFlight(t *testing.T) {
 	close(release)
 	if err := <-closed; err != nil {
 		t.Fatal(err)
+	}
+	// No worker or heartbeat goroutine outlives Close.
+	buf := make([]byte, 1<<20)
+	stacks := string(buf[:runtime.Stack(buf, true)])
+	for _, fn := range []string{"async.(*Service).work", "async.(*Service).run"} {
+		if strings.Contains(stacks, fn) {
+			t.Errorf("goroutine in %s still running after Close", fn)
+		}
 	}
 	// The finished event was acknowledged before Close returned.
 	st, err := js.Stream(context.Background(), StreamName)
