@@ -28,7 +28,14 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve": {"run the lambdad server", runServe},
+		"serve":       {"run the lambdad server", runServe},
+		"create":      {"create a function from a directory or zip", runCreate},
+		"update-code": {"replace a function's code", runUpdateCode},
+		"functions":   {"list functions", runFunctions},
+		"get":         {"show a function", runGet},
+		"delete":      {"delete a function", runDelete},
+		"invoke":      {"invoke a function", runInvoke},
+		"logs":        {"print (and follow) function logs", runLogs},
 	}
 }
 

@@ -1,0 +1,64 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lambdad/lambdad/internal/cli"
+)
+
+// lambdadCLI runs the lambdad command line in-process against s.
+func (s *server) cli(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	getenv := func(k string) string {
+		if k == "LAMBDAD_ENDPOINT" {
+			return s.d.URL()
+		}
+		return ""
+	}
+	code := cli.Run(context.Background(), args, cli.Stdio{In: strings.NewReader(""), Out: &out, Err: &errb}, getenv)
+	return out.String(), errb.String(), code
+}
+
+func TestCLI(t *testing.T) {
+	s := startServer(t, t.TempDir(), nil)
+	dir := t.TempDir()
+	src := "def handler(event, context):\n    print('hello from python')\n    return {'area': event['length'] * event['width']}\n"
+	if err := os.WriteFile(filepath.Join(dir, "area.py"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := s.cli(t, "create", "area", "--runtime", "python3.12", "--handler", "area.handler", "--code", dir, "--memory", "256", "--env", "STAGE=dev")
+	if code != 0 || !strings.Contains(out, `"State": "Active"`) || !strings.Contains(out, `"MemorySize": 256`) {
+		t.Fatalf("create: code %d\n%s\n%s", code, out, errs)
+	}
+	out, errs, code = s.cli(t, "functions")
+	if code != 0 || !strings.Contains(out, "area") || !strings.Contains(out, "python3.12") {
+		t.Fatalf("functions: %d\n%s%s", code, out, errs)
+	}
+	out, errs, code = s.cli(t, "invoke", "area", `{"length":6,"width":7}`, "--log")
+	if code != 0 || strings.TrimSpace(out) != `{"area": 42}` || !strings.Contains(errs, "hello from python") || !strings.Contains(errs, "REPORT RequestId:") {
+		t.Fatalf("invoke: %d\nout=%s\nerr=%s", code, out, errs)
+	}
+	out, errs, code = s.cli(t, "logs", "area")
+	if code != 0 || !strings.Contains(out, "hello from python") || !strings.Contains(out, "START RequestId:") {
+		t.Fatalf("logs: %d\n%s%s", code, out, errs)
+	}
+	out, errs, code = s.cli(t, "invoke", "area", `{"length":6}`)
+	if code != 1 || !strings.Contains(out, `"errorType": "KeyError"`) {
+		t.Fatalf("failing invoke: %d\n%s%s", code, out, errs)
+	}
+	if _, errs, code = s.cli(t, "create", "bad name", "--runtime", "python3.12", "--handler", "area.handler", "--code", dir); code != 1 || !strings.Contains(errs, "ValidationException") {
+		t.Fatalf("invalid create: %d %s", code, errs)
+	}
+	if out, errs, code = s.cli(t, "delete", "area"); code != 0 {
+		t.Fatalf("delete: %d %s%s", code, out, errs)
+	}
+	if _, errs, code = s.cli(t, "get", "area"); code != 1 || !strings.Contains(errs, "ResourceNotFoundException") {
+		t.Fatalf("get after delete: %d %s", code, errs)
+	}
+}
