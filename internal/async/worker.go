@@ -207,7 +207,7 @@ func (s *Service) retryLater(ctx context.Context, log *slog.Logger, m jetstream.
 	}
 	delay := s.boMax
 	if shift := n - 1; shift < 30 {
-		if d := s.boMin << shift; d < s.boMax {
+		if d := s.boMin << shift; d > 0 && d < s.boMax {
 			delay = d
 		}
 	}
