@@ -205,12 +205,11 @@ func (s *Service) retryLater(ctx context.Context, log *slog.Logger, m jetstream.
 	if !ev.NotBefore.IsZero() && n > 1 {
 		n-- // the delivery that waited for Not-Before ran nothing
 	}
-	delay := s.boMax
-	if shift := n - 1; shift < 30 {
-		if d := s.boMin << shift; d > 0 && d < s.boMax {
-			delay = d
-		}
+	delay := s.boMin // doubled per earlier delivery, up to boMax
+	for i := uint64(1); i < n && delay < s.boMax; i++ {
+		delay *= 2
 	}
+	delay = min(delay, s.boMax)
 	if until := time.Until(deadline); delay > until {
 		delay = max(until, 0) + time.Millisecond
 	}
