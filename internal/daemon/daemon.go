@@ -104,7 +104,7 @@ func (d *Daemon) start(ctx context.Context) (err error) {
 		log.Debug("runtime", "note", n)
 	}
 
-	d.runner, err = newRunner(cfg, dataDir, log)
+	d.runner, err = newRunner(cfg, dataDir, d.registry.HostPaths(), log)
 	if err != nil {
 		return err
 	}
@@ -186,7 +186,7 @@ func Version() string {
 }
 
 // newRunner picks the sandbox implementation for cfg.Isolation.
-func newRunner(cfg config.Config, dataDir string, log *slog.Logger) (sandbox.Runner, error) {
+func newRunner(cfg config.Config, dataDir string, hostPaths []string, log *slog.Logger) (sandbox.Runner, error) {
 	plain := func() (sandbox.Runner, error) {
 		return sandbox.NewPlain(sandbox.PlainOptions{BaseDir: filepath.Join(dataDir, "envs"), Logger: log.With("component", "sandbox")})
 	}
@@ -196,7 +196,7 @@ func newRunner(cfg config.Config, dataDir string, log *slog.Logger) (sandbox.Run
 	}
 	ns, err := sandbox.NewNamespaced(sandbox.NamespacedOptions{
 		Prefix:    sandboxPrefix(dataDir),
-		HostPaths: interpreterHostPaths(),
+		HostPaths: hostPaths,
 		Logger:    log.With("component", "sandbox"),
 	})
 	if err == nil {
@@ -217,22 +217,6 @@ func sandboxPrefix(dataDir string) string {
 		h = (h ^ uint32(dataDir[i])) * 16777619
 	}
 	return fmt.Sprintf("lambdad-%08x", h)
-}
-
-// interpreterHostPaths lists interpreter installs outside the always-visible
-// system directories (pyenv, nvm) so namespaced environments can run them.
-func interpreterHostPaths() []string {
-	var out []string
-	home, _ := os.UserHomeDir()
-	for _, pattern := range []string{
-		filepath.Join(home, ".pyenv", "versions", "*"),
-		filepath.Join(home, ".nvm", "versions", "node", "*"),
-		"/opt/*/bin",
-	} {
-		m, _ := filepath.Glob(pattern)
-		out = append(out, m...)
-	}
-	return out
 }
 
 // watch invalidates the invoker's cache on every function change.

@@ -244,6 +244,10 @@ func Start(ctx context.Context, cfg Config, runner sandbox.Runner) (*Env, error)
 	if err != nil {
 		return fail(fmt.Errorf("launch runtime %s: %w", cfg.Runtime.ID(), err))
 	}
+	// Managed runtimes honour AWS_LAMBDA_EXEC_WRAPPER, as on AWS.
+	if w := cfg.Env["AWS_LAMBDA_EXEC_WRAPPER"]; w != "" && launch.Env["AWS_EXECUTION_ENV"] != "" {
+		launch = runtimes.ExecWrapper(launch, w)
+	}
 	env := lambdaVars(varsInput{
 		cfg: &e.cfg, paths: paths, runtimeAPI: ln.Addr().String(),
 		logGroup: cfg.LogGroup, logStream: e.stream, runtimeEnv: launch.Env,
