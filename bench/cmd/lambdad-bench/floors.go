@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// runEcho is the floor-A role: a plain net/http echo server.
+func runEcho() error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Write(b)
+	})}
+	go srv.Serve(ln)
+	fmt.Printf("URL http://%s\n", ln.Addr())
+	waitStdinEOF()
+	return srv.Close()
+}
+
+// job is one request travelling through the floor-B frontend.
+type job struct {
+	body []byte
+	done chan []byte
+}
+
+// frontend is floor B's server: POST /invoke hands the body to a worker's
+// pending GET /next; the worker POSTs /response/{id}; the frontend answers.
+type frontend struct {
+	jobs    chan *job
+	mu      sync.Mutex
+	pending map[uint64]*job
+	seq     atomic.Uint64
+	polling atomic.Int64
+}
+
+func (f *frontend) invoke(w http.ResponseWriter, r *http.Request) {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), 400)
+		return
+	}
+	j := &job{body: b, done: make(chan []byte, 1)}
+	select {
+	case f.jobs <- j:
+	case <-r.Context().Done():
+		return
+	}
+	select {
+	case out := <-j.done:
+		w.Write(out)
+	case <-r.Context().Done():
+	}
+}
+
+func (f *frontend) next(w http.ResponseWriter, r *http.Request) {
+	f.polling.Add(1)
+	defer f.polling.Add(-1)
+	select {
+	case j := <-f.jobs:
+		id := f.seq.Add(1)
+		f.mu.Lock()
+		f.pending[id] = j
+		f.mu.Unlock()
+		w.Header().Set("Lambda-Runtime-Aws-Request-Id", strconv.FormatUint(id, 10))
+		w.Write(j.body)
+	case <-r.Context().Done():
+	}
+}
+
+func (f *frontend) response(w http.ResponseWriter, r *http.Request) {
+	id, _ := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	b, err := io.ReadAll(r.Body)
+	f.mu.Lock()
+	j := f.pending[id]
+	delete(f.pending, id)
+	f.mu.Unlock()
+	if j == nil || err != nil {
+		http.Error(w, "unknown request", 400)
+		return
+	}
+	j.done <- b
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// runFloorB is the floor-B frontend role; it starts workers worker
+// processes and reports its URL once all of them long-poll /next.
+func runFloorB(workers int) error {
+	f := &frontend{jobs: make(chan *job), pending: map[uint64]*job{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /invoke", f.invoke)
+	mux.HandleFunc("GET /next", f.next)
+	mux.HandleFunc("POST /response/{id}", f.response)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(ln)
+	base := "http://" + ln.Addr().String()
+	var kids []*child
+	defer func() {
+		for _, k := range kids {
+			k.stop()
+		}
+	}()
+	ctx := context.Background()
+	for i := range workers {
+		k, err := startChild(ctx, fmt.Sprintf("worker-%d", i), 30*time.Second, "-role", "worker", "-url", base)
+		if err != nil {
+			return err
+		}
+		kids = append(kids, k)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for f.polling.Load() < int64(workers) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("floor B: %d of %d workers polling", f.polling.Load(), workers)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	fmt.Printf("URL %s/invoke\n", base)
+	waitStdinEOF()
+	return srv.Close()
+}
+
+// runWorker is the floor-B worker role: the Runtime API client loop at its
+// leanest (net/http keep-alive, like aws-lambda-go's client).
+func runWorker(base string) error {
+	fmt.Println("URL -") // started; readiness is the frontend's poll count
+	go func() { waitStdinEOF(); os.Exit(0) }()
+	c := &http.Client{}
+	for {
+		resp, err := c.Get(base + "/next")
+		if err != nil {
+			return err
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		id := resp.Header.Get("Lambda-Runtime-Aws-Request-Id")
+		r2, err := c.Post(base+"/response/"+id, "application/json", bytesReader(b))
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, r2.Body)
+		r2.Body.Close()
+	}
+}

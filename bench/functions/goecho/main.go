@@ -1,0 +1,31 @@
+// Command goecho is the benchmark's aws-lambda-go function: it returns its
+// event unchanged. An event carrying "sleep_ms" is held that long first, so
+// a burst of parallel invokes keeps every environment busy (one cold start
+// per request).
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+)
+
+func handle(ctx context.Context, e json.RawMessage) (json.RawMessage, error) {
+	if bytes.Contains(e, []byte(`"sleep_ms"`)) {
+		var h struct {
+			SleepMS int `json:"sleep_ms"`
+		}
+		if err := json.Unmarshal(e, &h); err == nil && h.SleepMS > 0 {
+			select {
+			case <-time.After(time.Duration(h.SleepMS) * time.Millisecond):
+			case <-ctx.Done():
+			}
+		}
+	}
+	return e, nil
+}
+
+func main() { lambda.Start(handle) }
