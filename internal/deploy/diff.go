@@ -1,0 +1,120 @@
+package deploy
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// diffFunction compares a deployed function with the wanted configuration.
+// It returns the property changes (sorted by path) and, when the function
+// must be deleted and created again, why. Code is compared separately.
+func diffFunction(live *LiveFunction, w *desired) (diffs []Diff, replace []string) {
+	c := &live.Configuration
+	str := func(path, old, new string) {
+		if old != new {
+			diffs = append(diffs, change(path, old, new))
+		}
+	}
+	num := func(path string, old, new int) {
+		if old != new {
+			diffs = append(diffs, Diff{Path: path, Kind: DiffUpdate, Old: strconv.Itoa(old), New: strconv.Itoa(new)})
+		}
+	}
+	liveArch := "x86_64"
+	if len(c.Architectures) > 0 {
+		liveArch = c.Architectures[0]
+	}
+	if liveArch != w.Architecture {
+		diffs = append(diffs, Diff{Path: "architecture", Kind: DiffUpdate, Old: liveArch, New: w.Architecture})
+		replace = append(replace, fmt.Sprintf("architecture %s→%s", liveArch, w.Architecture))
+	}
+	if c.PackageType != "" && c.PackageType != "Zip" {
+		diffs = append(diffs, Diff{Path: "packageType", Kind: DiffUpdate, Old: c.PackageType, New: "Zip"})
+		replace = append(replace, fmt.Sprintf("packageType %s→Zip", c.PackageType))
+	}
+	str("handler", c.Handler, w.Handler)
+	str("runtime", c.Runtime, w.Runtime)
+	str("description", c.Description, w.Description)
+	num("memorySize", c.MemorySize, w.MemorySize)
+	num("timeout", c.Timeout, w.Timeout)
+	liveTmp := 512
+	if c.EphemeralStorage != nil && c.EphemeralStorage.Size > 0 {
+		liveTmp = c.EphemeralStorage.Size
+	}
+	num("ephemeralStorageSize", liveTmp, w.EphemeralStorage)
+
+	var liveEnv map[string]string
+	if c.Environment != nil {
+		liveEnv = c.Environment.Variables
+	}
+	for _, k := range unionKeys(liveEnv, w.Environment) {
+		old, inOld := liveEnv[k]
+		new, inNew := w.Environment[k]
+		switch {
+		case !inOld:
+			diffs = append(diffs, Diff{Path: "environment." + k, Kind: DiffAdd, Sensitive: true})
+		case !inNew:
+			diffs = append(diffs, Diff{Path: "environment." + k, Kind: DiffDelete, Sensitive: true})
+		case old != new:
+			diffs = append(diffs, Diff{Path: "environment." + k, Kind: DiffUpdate, Sensitive: true})
+		}
+	}
+
+	liveLayers := make([]string, 0, len(c.Layers))
+	for _, l := range c.Layers {
+		liveLayers = append(liveLayers, l.Arn)
+	}
+	if !slices.Equal(liveLayers, w.Layers) && (len(liveLayers) > 0 || len(w.Layers) > 0) {
+		diffs = append(diffs, change("layers", strings.Join(liveLayers, ","), strings.Join(w.Layers, ",")))
+	}
+
+	for _, k := range unionKeys(live.Tags, w.Tags) {
+		old, inOld := live.Tags[k]
+		new, inNew := w.Tags[k]
+		switch {
+		case !inOld:
+			diffs = append(diffs, Diff{Path: "tags." + k, Kind: DiffAdd, New: new})
+		case !inNew:
+			diffs = append(diffs, Diff{Path: "tags." + k, Kind: DiffDelete, Old: old})
+		case old != new:
+			diffs = append(diffs, Diff{Path: "tags." + k, Kind: DiffUpdate, Old: old, New: new})
+		}
+	}
+	sort.SliceStable(diffs, func(i, j int) bool { return diffs[i].Path < diffs[j].Path })
+	return diffs, replace
+}
+
+// change is the diff of a string property: set, cleared or changed.
+func change(path, old, new string) Diff {
+	switch {
+	case old == "":
+		return Diff{Path: path, Kind: DiffAdd, New: new}
+	case new == "":
+		return Diff{Path: path, Kind: DiffDelete, Old: old}
+	}
+	return Diff{Path: path, Kind: DiffUpdate, Old: old, New: new}
+}
+
+func unionKeys(a, b map[string]string) []string {
+	m := make(map[string]bool, len(a)+len(b))
+	for k := range a {
+		m[k] = true
+	}
+	for k := range b {
+		m[k] = true
+	}
+	return sortedKeys(m)
+}
+
+// changed reports whether a property path is among diffs.
+func changed(diffs []Diff, path string) bool {
+	for _, d := range diffs {
+		if d.Path == path || strings.HasPrefix(d.Path, path+".") {
+			return true
+		}
+	}
+	return false
+}
