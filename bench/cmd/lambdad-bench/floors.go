@@ -136,8 +136,14 @@ func runFloorB(workers int) error {
 }
 
 // runWorker is the floor-B worker role: the Runtime API client loop at its
-// leanest (net/http keep-alive, like aws-lambda-go's client).
+// leanest (net/http keep-alive, like aws-lambda-go's client). It ends
+// quietly when the frontend goes away.
 func runWorker(base string) error {
+	_ = work(base)
+	return nil
+}
+
+func work(base string) error {
 	fmt.Println("URL -") // started; readiness is the frontend's poll count
 	go func() { waitStdinEOF(); os.Exit(0) }()
 	c := &http.Client{}

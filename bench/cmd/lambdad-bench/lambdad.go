@@ -171,7 +171,7 @@ func (l *lambdad) invokeTail(ctx context.Context, name string, body []byte) (tim
 	if err != nil {
 		return 0, 0, err
 	}
-	if resp.StatusCode != 200 || resp.Header.Get("X-Amz-Function-Error") != "" || !bytes.Equal(bytes.TrimSpace(got), body) {
+	if resp.StatusCode != 200 || resp.Header.Get("X-Amz-Function-Error") != "" || !sameJSON(got, body) {
 		return 0, 0, fmt.Errorf("invoke %s: status %d %s: %.300s", name, resp.StatusCode, resp.Header.Get("X-Amz-Function-Error"), got)
 	}
 	logs, _ := base64.StdEncoding.DecodeString(resp.Header.Get("X-Amz-Log-Result"))

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"sync"
 	"time"
 )
@@ -37,11 +39,25 @@ func httpEcho(client *http.Client, url string, body []byte) doer {
 		if resp.StatusCode != 200 || resp.Header.Get("X-Amz-Function-Error") != "" {
 			return fmt.Errorf("status %d %s: %.200s", resp.StatusCode, resp.Header.Get("X-Amz-Function-Error"), got)
 		}
-		if !bytes.Equal(bytes.TrimSpace(got), body) {
+		if !sameJSON(got, body) {
 			return fmt.Errorf("echo mismatch: %.200s", got)
 		}
 		return nil
 	}
+}
+
+// sameJSON reports whether got is body again (byte-equal, or the same JSON
+// value: Python's json.dumps re-spaces objects).
+func sameJSON(got, body []byte) bool {
+	got = bytes.TrimSpace(got)
+	if bytes.Equal(got, body) {
+		return true
+	}
+	var a, b any
+	if json.Unmarshal(got, &a) != nil || json.Unmarshal(body, &b) != nil {
+		return false
+	}
+	return reflect.DeepEqual(a, b)
 }
 
 // newHTTPClient is a keep-alive client able to hold conns connections.

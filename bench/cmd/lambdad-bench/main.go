@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,6 +39,7 @@ type options struct {
 	ns         bool
 	cpuprofile string
 	payload    string
+	phases     string
 }
 
 func main() {
@@ -64,6 +66,7 @@ func main() {
 	fs.BoolVar(&o.ns, "ns", os.Geteuid() == 0, "also measure namespaced isolation (needs root)")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the plain-mode daemon to this file")
 	fs.StringVar(&o.payload, "payload", `{"hello":"world","n":42}`, "event used by the warm measurements")
+	fs.StringVar(&o.phases, "phases", "warm,cold,burst,cp", "phases to run (comma-separated subset), e.g. -phases warm with -cpuprofile")
 	fs.Parse(os.Args[1:])
 
 	var err error
@@ -129,8 +132,8 @@ func run(o options) error {
 	fmt.Printf("lambdad-bench  %s\n", started.UTC().Format(time.RFC3339))
 	fmt.Printf("machine: nproc=%d  %s  kernel %s  MemTotal %d MiB  euid %d\n",
 		runtime.NumCPU(), runtime.Version(), strings.TrimSpace(string(kernel)), meminfoKB("MemTotal")/1024, os.Geteuid())
-	fmt.Printf("flags: quick=%v rounds=%d dur=%v cold=%d burst=%d density=%d cp=%d ns=%v payload=%s\n",
-		o.quick, o.rounds, o.dur, o.cold, o.burst, o.density, o.cp, o.ns, o.payload)
+	fmt.Printf("flags: quick=%v rounds=%d dur=%v cold=%d burst=%d density=%d cp=%d ns=%v phases=%s payload=%s\n",
+		o.quick, o.rounds, o.dur, o.cold, o.burst, o.density, o.cp, o.ns, o.phases, o.payload)
 	load0 := loadavg()
 	fmt.Printf("loadavg before: %s\n", load0)
 
@@ -149,17 +152,16 @@ func run(o options) error {
 		return err
 	}
 	rep := &report{}
-	if err := b.warm(ctx, rep); err != nil {
-		return err
-	}
-	if err := b.coldStarts(ctx, rep); err != nil {
-		return err
-	}
-	if err := b.isolation(ctx, rep); err != nil {
-		return err
-	}
-	if err := b.controlPlane(ctx, rep); err != nil {
-		return err
+	for _, ph := range []struct {
+		name string
+		run  func(context.Context, *report) error
+	}{{"warm", b.warm}, {"cold", b.coldStarts}, {"burst", b.isolation}, {"cp", b.controlPlane}} {
+		if !slices.Contains(strings.Split(o.phases, ","), ph.name) {
+			continue
+		}
+		if err := ph.run(ctx, rep); err != nil {
+			return err
+		}
 	}
 	// Stop the daemons now so a CPU profile is written before we report.
 	for i := len(b.kids) - 1; i >= 0; i-- {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os/exec"
@@ -21,7 +20,7 @@ func sdkEcho(c *awslambda.Client, name string, body []byte) doer {
 		if err != nil {
 			return err
 		}
-		if out.FunctionError != nil || !bytes.Equal(bytes.TrimSpace(out.Payload), body) {
+		if out.FunctionError != nil || !sameJSON(out.Payload, body) {
 			return fmt.Errorf("sdk invoke %s: %s %.200s", name, aws.ToString(out.FunctionError), out.Payload)
 		}
 		return nil
@@ -29,8 +28,12 @@ func sdkEcho(c *awslambda.Client, name string, body []byte) doer {
 }
 
 // execTime runs argv once and returns its wall time.
+// The environment is a clean one like a function's (PATH and LANG only):
+// the host's own variables can change an interpreter's start-up (node
+// loads NODE_EXTRA_CA_CERTS at boot, ~50 ms here).
 func execTime(argv ...string) (time.Duration, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=en_US.UTF-8"}
 	t0 := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("%s: %v: %s", strings.Join(argv, " "), err, out)
@@ -47,7 +50,10 @@ type burstResult struct {
 	envs         int   // new function processes after the burst
 	helpers      int   // new non-function processes (sandbox helpers)
 	envRSSKB     int64 // summed RSS of the new function processes
+	envPSSKB     int64
 	helperRSSKB  int64
+	helperPSSKB  int64
+	helperNames  map[string]int
 	daemonGrowKB int64
 	kernelGrowKB int64
 	errs         int
@@ -62,12 +68,14 @@ func (b *burstResult) envsPerSec() float64 {
 }
 
 // overheadKB is the platform's memory per environment beyond the
-// function's own processes: daemon RSS growth plus helper processes.
+// function's own processes: daemon RSS growth plus the helper processes'
+// proportional set size (their pages shared with the daemon binary and
+// each other count once, split between them).
 func (b *burstResult) overheadKB() float64 {
 	if b.envs == 0 {
 		return 0
 	}
-	return float64(b.daemonGrowKB+b.helperRSSKB) / float64(b.envs)
+	return float64(b.daemonGrowKB+b.helperPSSKB) / float64(b.envs)
 }
 
 // burst creates a fresh Go function and sends n parallel invokes that each
@@ -85,7 +93,7 @@ func burst(ctx context.Context, l *lambdad, name string, spec fnSpec, n int, hol
 	client := newHTTPClient(n)
 	body := []byte(fmt.Sprintf(`{"sleep_ms":%d}`, hold.Milliseconds()))
 	do := httpEcho(client, l.invokeURL(name), body)
-	res := &burstResult{hold: hold}
+	res := &burstResult{hold: hold, helperNames: map[string]int{}}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -119,9 +127,12 @@ func burst(ctx context.Context, l *lambdad, name string, spec fnSpec, n int, hol
 		if filepath.Base(p.exe) == "bootstrap" || p.comm == "bootstrap" {
 			res.envs++
 			res.envRSSKB += p.rssKB
+			res.envPSSKB += p.pssKB
 		} else {
 			res.helpers++
 			res.helperRSSKB += p.rssKB
+			res.helperPSSKB += p.pssKB
+			res.helperNames[p.comm]++
 		}
 	}
 	return res, nil

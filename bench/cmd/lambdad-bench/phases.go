@@ -252,9 +252,9 @@ func (b *bench) isolation(ctx context.Context, rep *report) error {
 		}
 		ov := r.overheadKB() / 1024
 		rep.line(fmt.Sprintf("memory, %s, %d idle envs", m.mode, r.envs),
-			fmt.Sprintf("function RSS %.1f MiB/env; daemon RSS +%.2f MiB/env; helpers %d (%.2f MiB/env); kernel slab+stacks+pgtables +%.2f MiB/env (indicative)",
-				float64(r.envRSSKB)/1024/float64(r.envs), float64(r.daemonGrowKB)/1024/float64(r.envs), r.helpers,
-				float64(r.helperRSSKB)/1024/float64(r.envs), float64(r.kernelGrowKB)/1024/float64(r.envs)),
+			fmt.Sprintf("function RSS %.1f / PSS %.1f MiB/env; daemon RSS +%.2f MiB/env; helpers %d %v (RSS %.2f / PSS %.2f MiB/env); kernel slab+stacks+pgtables +%.2f MiB/env (indicative, not in overhead)",
+				mib(r.envRSSKB, r.envs), mib(r.envPSSKB, r.envs), mib(r.daemonGrowKB, r.envs), r.helpers, r.helperNames,
+				mib(r.helperRSSKB, r.envs), mib(r.helperPSSKB, r.envs), mib(r.kernelGrowKB, r.envs)),
 			fmt.Sprintf("%.2f MiB/env overhead", ov), "≤ 2 MB (#5)", verdict(ov*1.048576 <= 2))
 	}
 	return nil
@@ -286,3 +286,5 @@ func (b *bench) controlPlane(ctx context.Context, rep *report) error {
 	rep.row("GetFunction", &result{lat: gt, count: len(gt), elapsed: gtWall}, "", "(info)", "")
 	return nil
 }
+
+func mib(kb int64, n int) float64 { return float64(kb) / 1024 / float64(n) }

@@ -15,6 +15,8 @@ type proc struct {
 	comm      string
 	exe       string
 	rssKB     int64
+	pssKB     int64 // proportional share (smaps_rollup Pss)
+	privKB    int64 // Private_Clean + Private_Dirty
 }
 
 // procTable reads every process's ppid and comm.
@@ -58,6 +60,9 @@ func descendants(root int) []*proc {
 		stack = stack[:len(stack)-1]
 		p := t[pid]
 		p.rssKB = rssKB(pid)
+		roll := filepath.Join("/proc", strconv.Itoa(pid), "smaps_rollup")
+		p.pssKB = statusField(roll, "Pss:")
+		p.privKB = statusField(roll, "Private_Clean:") + statusField(roll, "Private_Dirty:")
 		p.exe, _ = os.Readlink(filepath.Join("/proc", strconv.Itoa(pid), "exe"))
 		out = append(out, p)
 		stack = append(stack, kids[pid]...)
