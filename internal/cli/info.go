@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"github.com/lambdad/lambdad/internal/deploy"
+)
+
+// runInfo prints the deployed functions of a service and stage: from the
+// service file, or from --service without one.
+func runInfo(ctx context.Context, args []string, stdio Stdio, getenv func(string) string) error {
+	fs := flag.NewFlagSet("lambdad info", flag.ContinueOnError)
+	fs.SetOutput(stdio.Err)
+	sf := addServiceFlags(fs, getenv)
+	service := fs.String("service", "", "service name (instead of reading the service file; stage defaults to dev)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: lambdad info [-c serverless.yml | --service NAME] [--stage S] [--json]\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	svc, stage, region, keys, err := resolveService(sf, *service, stdio, getenv)
+	if err != nil {
+		return err
+	}
+	st, err := deploy.ReadServiceState(ctx, sf.client(), svc, stage)
+	if err != nil {
+		return err
+	}
+	in := deploy.NewInfo(st, svc, stage, region, sf.endpoint(), keys)
+	if *asJSON {
+		return printJSON(stdio.Out, in)
+	}
+	return deploy.RenderInfo(stdio.Out, in)
+}
+
+// resolveService names the service and stage: --service (with --stage,
+// default dev), else the service file.
+func resolveService(sf *serviceFlags, service string, stdio Stdio, getenv func(string) string) (svc, stage, region string, keys map[string]string, err error) {
+	if service != "" {
+		stage, region = sf.stage, sf.region
+		if stage == "" {
+			stage = "dev"
+		}
+		if region == "" {
+			region = "us-east-1"
+		}
+		return service, stage, region, nil, nil
+	}
+	spec, err := sf.load(stdio.Err, getenv)
+	if err != nil {
+		return "", "", "", nil, err
+	}
+	return spec.Service, spec.Stage, spec.Region, specKeys(spec), nil
+}
