@@ -52,6 +52,12 @@ func TestE2ELifecycle(t *testing.T) {
 	s := startServer(t, t.TempDir(), nil)
 	ctx := t.Context()
 	zipb := handlerZip(t)
+	layerZip := makeZip(t, zfile{name: "python/lib.py", body: "X = 1\n"})
+	if _, err := s.client.PublishLayerVersion(ctx, &awslambda.PublishLayerVersionInput{
+		LayerName: aws.String("l"), Content: &types.LayerVersionContentInput{ZipFile: layerZip},
+	}); err != nil {
+		t.Fatalf("PublishLayerVersion: %v", err)
+	}
 	in := createInput("life", "python3.12", zipb)
 	in.MemorySize = aws.Int32(256)
 	in.Timeout = aws.Int32(5)
@@ -74,7 +80,8 @@ func TestE2ELifecycle(t *testing.T) {
 		t.Fatalf("code fields = %s %d %s", aws.ToString(created.CodeSha256), created.CodeSize, aws.ToString(created.Version))
 	}
 	if created.PackageType != types.PackageTypeZip || created.EphemeralStorage == nil || aws.ToInt32(created.EphemeralStorage.Size) != 512 ||
-		created.TracingConfig == nil || created.TracingConfig.Mode != types.TracingModePassThrough || len(created.Layers) != 1 {
+		created.TracingConfig == nil || created.TracingConfig.Mode != types.TracingModePassThrough || len(created.Layers) != 1 ||
+		created.Layers[0].CodeSize != int64(len(layerZip)) {
 		t.Fatalf("defaults = %+v", created)
 	}
 	if lc := created.LoggingConfig; lc == nil || lc.LogFormat != types.LogFormatJson || aws.ToString(lc.LogGroup) != "/aws/lambda/life" || lc.ApplicationLogLevel != "INFO" {

@@ -22,6 +22,31 @@ func (s *Server) routes() {
 	// Code.Location of GetFunction (lambdad's stand-in for a presigned S3 URL).
 	both("GET", "/2015-03-31/functions/{FunctionName}/code-download", "GetFunctionCode", s.downloadCode)
 
+	// Versions and aliases.
+	both("POST", "/2015-03-31/functions/{FunctionName}/versions", "PublishVersion", s.publishVersion)
+	both("GET", "/2015-03-31/functions/{FunctionName}/versions", "ListVersionsByFunction", s.listVersionsByFunction)
+	both("POST", "/2015-03-31/functions/{FunctionName}/aliases", "CreateAlias", s.createAlias)
+	both("GET", "/2015-03-31/functions/{FunctionName}/aliases", "ListAliases", s.listAliases)
+	both("GET", "/2015-03-31/functions/{FunctionName}/aliases/{Name}", "GetAlias", s.getAlias)
+	both("PUT", "/2015-03-31/functions/{FunctionName}/aliases/{Name}", "UpdateAlias", s.updateAlias)
+	both("DELETE", "/2015-03-31/functions/{FunctionName}/aliases/{Name}", "DeleteAlias", s.deleteAlias)
+
+	// Layers (GET /layers is also GetLayerVersionByArn with ?find=LayerVersion).
+	both("GET", "/2018-10-31/layers", "ListLayers", s.listLayers)
+	both("POST", "/2018-10-31/layers/{LayerName}/versions", "PublishLayerVersion", s.publishLayerVersion)
+	both("GET", "/2018-10-31/layers/{LayerName}/versions", "ListLayerVersions", s.listLayerVersions)
+	both("GET", "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}", "GetLayerVersion", s.getLayerVersion)
+	both("DELETE", "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}", "DeleteLayerVersion", s.deleteLayerVersion)
+	both("GET", "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/content-download", "GetLayerVersionContent", s.downloadLayer)
+
+	// Concurrency (GET/PUT/DELETE share a path across API versions).
+	both("PUT", "/2017-10-31/functions/{FunctionName}/concurrency", "PutFunctionConcurrency", s.putFunctionConcurrency)
+	both("DELETE", "/2017-10-31/functions/{FunctionName}/concurrency", "DeleteFunctionConcurrency", s.deleteFunctionConcurrency)
+	both("GET", "/2019-09-30/functions/{FunctionName}/concurrency", "GetFunctionConcurrency", s.getFunctionConcurrency)
+	both("PUT", "/2019-09-30/functions/{FunctionName}/provisioned-concurrency", "PutProvisionedConcurrencyConfig", s.putProvisionedConcurrency)
+	both("GET", "/2019-09-30/functions/{FunctionName}/provisioned-concurrency", "GetProvisionedConcurrencyConfig", s.getProvisionedConcurrency)
+	both("DELETE", "/2019-09-30/functions/{FunctionName}/provisioned-concurrency", "DeleteProvisionedConcurrencyConfig", s.deleteProvisionedConcurrency)
+
 	s.mux.Handle("/", s.handle("Unknown", func(http.ResponseWriter, *http.Request) error {
 		return errUnknownOperation
 	}))

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/lambdad/lambdad/internal/lambda"
+	"github.com/lambdad/lambdad/internal/store"
 )
 
 // Code garbage collection. Deployment packages are content-addressed and
@@ -13,9 +16,9 @@ import (
 // The two conditions keep a package that is being re-used by an in-flight
 // create or update (PutCode refreshes ModTime before the record is written)
 // and packages an invocation may still be starting from.
-//
-// TODO(versions issue): published versions reference code too; CollectCode
-// must count their CodeSha256 once versions exist.
+// References are $LATEST's and every published version's code, the layer
+// contents they use (even of deleted layer versions) and every stored
+// layer version.
 
 const (
 	defaultCodeGCInterval = 10 * time.Minute
@@ -56,8 +59,36 @@ func (s *Service) CollectCode(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("collect code: %w", err)
 	}
 	refs := make(map[string]bool, len(fns))
-	for _, fn := range fns {
+	ref := func(fn *lambda.Function) {
 		refs[fn.Config.CodeSha256] = true
+		for _, l := range fn.LayerCode {
+			refs[l.CodeSha256] = true
+		}
+	}
+	for _, fn := range fns {
+		ref(fn)
+	}
+	vs, err := s.d.Store.Records(ctx, store.KindVersion, "")
+	if err != nil {
+		return 0, fmt.Errorf("collect code: %w", err)
+	}
+	for _, e := range vs {
+		var v lambda.Function
+		if err := e.Decode(&v); err != nil {
+			return 0, fmt.Errorf("collect code: %w", err)
+		}
+		ref(&v)
+	}
+	ls, err := s.d.Store.Records(ctx, store.KindLayer, "")
+	if err != nil {
+		return 0, fmt.Errorf("collect code: %w", err)
+	}
+	for _, e := range ls {
+		var l lambda.LayerVersion
+		if err := e.Decode(&l); err != nil {
+			return 0, fmt.Errorf("collect code: %w", err)
+		}
+		refs[l.CodeSha256] = true
 	}
 	now := s.d.Now()
 	present := make(map[string]bool, len(objs))

@@ -168,6 +168,7 @@ func (s *Service) provision(name, revisionID string) {
 		c.RevisionId = newRevisionID()
 		_, err := s.d.Store.UpdateFunction(ctx, fn, rev)
 		if err == nil {
+			s.settleVersions(ctx, name, c)
 			if failure != nil {
 				s.log.Warn("function provisioning failed", "function", name, "err", failure)
 			} else if pending {

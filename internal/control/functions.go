@@ -2,7 +2,6 @@ package control
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"net/url"
 	"strconv"
@@ -126,6 +125,10 @@ func (s *Service) CreateFunction(ctx context.Context, in *CreateFunctionInput) (
 	if err != nil {
 		return nil, err
 	}
+	layers, err := s.layerCodes(ctx, in.Layers, info.UnzippedSize)
+	if err != nil {
+		return nil, err
+	}
 	if _, _, err := s.d.Store.Function(ctx, name); err == nil {
 		return nil, lambda.Conflict("Function already exist: " + name)
 	} else if !errors.Is(err, store.ErrNotFound) {
@@ -176,6 +179,12 @@ func (s *Service) CreateFunction(ctx context.Context, in *CreateFunctionInput) (
 	}
 	applyCommon(&c, f)
 	fn := &lambda.Function{Config: c, Tags: in.Tags, PublishRequested: in.Publish, UnzippedSize: info.UnzippedSize}
+	setLayers(fn, layers)
+	var version *lambda.Function
+	if in.Publish {
+		fn.LastVersion = 1
+		version = s.snapshot(fn, 1, nil)
+	}
 
 	sha, err := s.d.Store.PutCode(ctx, in.Code.ZipFile)
 	if err != nil {
@@ -187,9 +196,20 @@ func (s *Service) CreateFunction(ctx context.Context, in *CreateFunctionInput) (
 	} else if err != nil {
 		return nil, err
 	}
+	if version != nil {
+		version.Config.CodeSha256 = sha
+		if _, err := s.d.Store.CreateRecord(ctx, store.KindVersion, name, version.Config.Version, version); err != nil {
+			return nil, err
+		}
+	}
 	s.log.Info("function created", "function", name, "runtime", c.Runtime, "code_sha256", sha)
 	s.schedule(name, fn.Config.RevisionId)
 	out := fn.Config.Clone()
+	if version != nil {
+		// AWS answers a publishing create with $LATEST's configuration
+		// numbered as the new version [obs].
+		out.Version = version.Config.Version
+	}
 	return &out, nil
 }
 
@@ -249,48 +269,44 @@ func applyCommon(c *lambda.FunctionConfiguration, f fields) {
 	}
 }
 
-// function returns the $LATEST record of a namespaced FunctionName+Qualifier.
-// Only $LATEST exists until versions and aliases land; any other qualifier
-// is reported not found with the qualified ARN, as AWS does.
-func (s *Service) function(ctx context.Context, param, qualifier string) (*lambda.Function, error) {
+// function resolves a namespaced FunctionName+Qualifier to the version
+// it names ($LATEST, a published version or an alias' version).
+func (s *Service) function(ctx context.Context, param, qualifier string) (*resolved, string, error) {
 	ref, err := s.ResolveName(param, qualifier)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	fn, _, err := s.d.Store.Function(ctx, ref.Name)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, lambda.FunctionNotFound(lambda.QualifiedFunctionARN(s.d.Region, s.d.AccountID, ref.Name, ref.Qualifier))
-	}
-	if err != nil {
-		return nil, err
-	}
-	if ref.Qualifier != "" && ref.Qualifier != lambda.VersionLatest {
-		return nil, lambda.FunctionNotFound(lambda.QualifiedFunctionARN(s.d.Region, s.d.AccountID, ref.Name, ref.Qualifier))
-	}
-	return fn, nil
+	r, err := s.resolve(ctx, ref.Name, ref.Qualifier)
+	return r, ref.Qualifier, err
 }
 
-// GetFunctionConfiguration returns the configuration of $LATEST.
+// GetFunctionConfiguration returns the configuration of the version the
+// qualifier names ($LATEST when none).
 func (s *Service) GetFunctionConfiguration(ctx context.Context, name, qualifier string) (*lambda.FunctionConfiguration, error) {
-	fn, err := s.function(ctx, name, qualifier)
+	r, q, err := s.function(ctx, name, qualifier)
 	if err != nil {
 		return nil, err
 	}
-	return &fn.Config, nil
+	c := r.view(s, q)
+	return &c, nil
 }
 
 // GetFunction returns configuration, code location and tags.
 func (s *Service) GetFunction(ctx context.Context, name, qualifier string) (*GetFunctionOutput, error) {
-	fn, err := s.function(ctx, name, qualifier)
+	r, q, err := s.function(ctx, name, qualifier)
 	if err != nil {
 		return nil, err
 	}
+	c := r.view(s, q)
 	out := &GetFunctionOutput{
-		Configuration: fn.Config,
-		Code:          FunctionCodeLocation{RepositoryType: "S3", Location: s.CodeLocation(fn.Config.FunctionName, fn.Config.CodeSha256)},
+		Configuration: c,
+		Code:          FunctionCodeLocation{RepositoryType: "S3", Location: s.CodeLocation(c.FunctionName, c.CodeSha256)},
 	}
-	if len(fn.Tags) > 0 {
-		out.Tags = fn.Tags
+	if len(r.latest.Tags) > 0 {
+		out.Tags = r.latest.Tags
+	}
+	if n := r.latest.ReservedConcurrency; n != nil {
+		out.Concurrency = &Concurrency{ReservedConcurrentExecutions: n}
 	}
 	return out, nil
 }
@@ -309,14 +325,25 @@ func (s *Service) CodeLocation(name, sha string) string {
 	return base + CodeDownloadPath(name) + "?CodeSha256=" + url.QueryEscape(sha)
 }
 
-// Code returns the deployment package of function name if its current code
-// has CodeSha256 sha (the download URL names the code it was issued for).
+// Code returns the deployment package of function name if $LATEST or one
+// of its published versions has CodeSha256 sha (the download URL names the
+// code it was issued for).
 func (s *Service) Code(ctx context.Context, name, sha string) ([]byte, error) {
-	fn, err := s.function(ctx, name, "")
+	r, _, err := s.function(ctx, name, "")
 	if err != nil {
 		return nil, err
 	}
-	if sha != fn.Config.CodeSha256 {
+	ok := sha == r.latest.Config.CodeSha256
+	if !ok {
+		vs, err := s.versions(ctx, r.latest.Name())
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range vs {
+			ok = ok || v.Config.CodeSha256 == sha
+		}
+	}
+	if !ok {
 		return nil, lambda.NotFound("The code for this function version is no longer available at this location. Call GetFunction for a new location.")
 	}
 	return s.d.Store.Code(ctx, sha)
@@ -349,34 +376,37 @@ func (s *Service) ListFunctions(ctx context.Context, in ListFunctionsInput) (*Li
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	after := ""
-	if in.Marker != "" {
-		b, err := base64.RawURLEncoding.DecodeString(in.Marker)
-		if err != nil || len(b) == 0 {
-			return nil, lambda.InvalidParameter("Invalid marker: %s", in.Marker)
-		}
-		after = string(b)
-	}
 	fns, err := s.d.Store.Functions(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := &ListFunctionsOutput{Functions: []lambda.FunctionConfiguration{}}
+	var all []lambda.FunctionConfiguration
 	for _, fn := range fns {
-		if after != "" && fn.Name() <= after {
+		c := fn.Config.ListView()
+		if in.FunctionVersion != "ALL" {
+			all = append(all, c)
 			continue
 		}
-		if len(out.Functions) == max {
-			out.NextMarker = base64.RawURLEncoding.EncodeToString([]byte(out.Functions[len(out.Functions)-1].FunctionName))
-			break
+		c.FunctionArn = s.qarn(c.FunctionName, lambda.VersionLatest)
+		all = append(all, c)
+		vs, err := s.versions(ctx, fn.Name())
+		if err != nil {
+			return nil, err
 		}
-		c := fn.Config.ListView()
-		if in.FunctionVersion == "ALL" {
-			c.FunctionArn = lambda.QualifiedFunctionARN(s.d.Region, s.d.AccountID, c.FunctionName, lambda.VersionLatest)
+		for _, v := range vs {
+			all = append(all, v.Config.ListView())
 		}
-		out.Functions = append(out.Functions, c)
 	}
-	return out, nil
+	page, next, err := paginate(all, in.Marker, max, func(c lambda.FunctionConfiguration) string {
+		if in.FunctionVersion == "ALL" {
+			return c.FunctionName + ":" + c.Version
+		}
+		return c.FunctionName
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ListFunctionsOutput{Functions: page, NextMarker: next}, nil
 }
 
 // UpdateFunctionCode replaces $LATEST's code (ZipFile only). DryRun
@@ -401,6 +431,9 @@ func (s *Service) UpdateFunctionCode(ctx context.Context, in *UpdateFunctionCode
 	sha := store.CodeSha256(in.ZipFile)
 	apply := func(fn *lambda.Function) error {
 		if err := s.checkUpdatable(fn, in.RevisionId); err != nil {
+			return err
+		}
+		if err := checkUnzipped(info.UnzippedSize, fn.LayerCode); err != nil {
 			return err
 		}
 		c := &fn.Config
@@ -434,6 +467,15 @@ func (s *Service) UpdateFunctionCode(ctx context.Context, in *UpdateFunctionCode
 	if _, err := s.d.Store.PutCode(ctx, in.ZipFile); err != nil {
 		return nil, err
 	}
+	if in.Publish {
+		fn, version, err := s.publish(ctx, name, nil, true, apply)
+		if err != nil {
+			return nil, err
+		}
+		s.log.Info("function code updated", "function", name, "code_sha256", sha)
+		s.schedule(name, fn.Config.RevisionId)
+		return &version.Config, nil
+	}
 	fn, err := s.mutate(ctx, name, apply)
 	if err != nil {
 		return nil, err
@@ -464,6 +506,12 @@ func (s *Service) UpdateFunctionConfiguration(ctx context.Context, in *UpdateFun
 	}
 	if err := f.semantic(); err != nil {
 		return nil, err
+	}
+	var layers []lambda.LayerCode
+	if in.Layers != nil {
+		if layers, err = s.layerCodes(ctx, *in.Layers, 0); err != nil {
+			return nil, err
+		}
 	}
 	fn, err := s.mutate(ctx, name, func(fn *lambda.Function) error {
 		if err := s.checkUpdatable(fn, in.RevisionId); err != nil {
@@ -505,6 +553,12 @@ func (s *Service) UpdateFunctionConfiguration(ctx context.Context, in *UpdateFun
 			c.EphemeralStorage = &lambda.EphemeralStorage{Size: in.EphemeralStorage.Size}
 		}
 		applyCommon(c, f)
+		if in.Layers != nil {
+			if err := checkUnzipped(fn.UnzippedSize, layers); err != nil {
+				return err
+			}
+			setLayers(fn, layers)
+		}
 		if c.Runtime == "" || c.Handler == "" {
 			return lambda.InvalidParameter(lambda.MsgRuntimeHandlerReq)
 		}
@@ -519,8 +573,9 @@ func (s *Service) UpdateFunctionConfiguration(ctx context.Context, in *UpdateFun
 	return &fn.Config, nil
 }
 
-// DeleteFunction deletes the function. Qualifiers: $LATEST is refused,
-// versions are not found (none exist yet), aliases are refused as AWS does.
+// DeleteFunction deletes the function with all its versions, aliases and
+// settings, or with a version qualifier that one version. $LATEST is
+// refused, and so are aliases and versions an alias routes traffic to.
 func (s *Service) DeleteFunction(ctx context.Context, param, qualifier string) error {
 	ref, err := s.ResolveName(param, qualifier)
 	if err != nil {
@@ -539,7 +594,7 @@ func (s *Service) DeleteFunction(ctx context.Context, param, qualifier string) e
 		case q == lambda.VersionLatest:
 			return lambda.InvalidParameter(lambda.MsgDeleteLatest)
 		case isVersionNumber(q):
-			return lambda.FunctionNotFound(lambda.QualifiedFunctionARN(s.d.Region, s.d.AccountID, ref.Name, q))
+			return s.deleteVersion(ctx, ref.Name, q)
 		default:
 			return lambda.InvalidParameter(lambda.MsgDeleteAlias)
 		}
@@ -548,9 +603,34 @@ func (s *Service) DeleteFunction(ctx context.Context, param, qualifier string) e
 		} else if err != nil {
 			return err
 		}
+		if err := s.d.Store.DeleteFunctionRecords(ctx, ref.Name); err != nil {
+			return err
+		}
 		s.log.Info("function deleted", "function", ref.Name, "code_sha256", fn.Config.CodeSha256)
 		return nil
 	}
+}
+
+// deleteVersion deletes one published version unless an alias uses it.
+func (s *Service) deleteVersion(ctx context.Context, name, n string) error {
+	if _, err := s.version(ctx, name, n); err != nil {
+		return err
+	}
+	all, err := s.aliases(ctx, name)
+	if err != nil {
+		return err
+	}
+	if used := aliasesOf(all, n); len(used) > 0 {
+		return lambda.Conflict("Unable to delete version because the following aliases reference it: [" + strings.Join(used, ", ") + "]")
+	}
+	if err := s.d.Store.DeleteRecord(ctx, store.KindVersion, name, n, 0); err != nil {
+		return err
+	}
+	if err := s.deleteQualifierRecords(ctx, name, n); err != nil {
+		return err
+	}
+	s.log.Info("version deleted", "function", name, "version", n)
+	return nil
 }
 
 func isVersionNumber(q string) bool {
@@ -583,34 +663,44 @@ func (s *Service) GetAccountSettings(ctx context.Context) (*AccountSettings, err
 	for _, fn := range fns {
 		out.AccountUsage.FunctionCount++
 		out.AccountUsage.TotalCodeSize += fn.Config.CodeSize
+		if fn.ReservedConcurrency != nil {
+			out.AccountLimit.UnreservedConcurrentExecutions -= *fn.ReservedConcurrency
+		}
+	}
+	vs, err := s.d.Store.Records(ctx, store.KindVersion, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range vs {
+		var v lambda.Function
+		if err := e.Decode(&v); err != nil {
+			return nil, err
+		}
+		out.AccountUsage.TotalCodeSize += v.Config.CodeSize
+	}
+	ls, err := s.d.Store.Records(ctx, store.KindLayer, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range ls {
+		var l lambda.LayerVersion
+		if err := e.Decode(&l); err != nil {
+			return nil, err
+		}
+		out.AccountUsage.TotalCodeSize += l.CodeSize
 	}
 	return out, nil
 }
 
 // ResolveForInvoke resolves an Invoke's FunctionName and Qualifier to the
-// configuration to run. Only $LATEST exists yet; an unqualified miss is
-// reported with ":$LATEST" as AWS does for Invoke. A function that is not
-// Active is a 409 ResourceConflictException naming its state.
+// configuration of the primary version to run. Prefer ResolveInvokeTarget,
+// which also reports alias routing, concurrency and layers.
 func (s *Service) ResolveForInvoke(ctx context.Context, param, qualifier string) (*lambda.FunctionConfiguration, error) {
-	ref, err := s.ResolveName(param, qualifier)
+	t, err := s.ResolveInvokeTarget(ctx, param, qualifier)
 	if err != nil {
 		return nil, err
 	}
-	q := ref.Qualifier
-	if q == "" {
-		q = lambda.VersionLatest
-	}
-	fn, _, err := s.d.Store.Function(ctx, ref.Name)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && q != lambda.VersionLatest) {
-		return nil, lambda.FunctionNotFound(lambda.QualifiedFunctionARN(s.d.Region, s.d.AccountID, ref.Name, q))
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := Invocable(&fn.Config); err != nil {
-		return nil, err
-	}
-	return &fn.Config, nil
+	return t.Primary.Config, nil
 }
 
 // Invocable reports whether a configuration may be invoked: State Active

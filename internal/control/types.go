@@ -172,6 +172,7 @@ type GetFunctionOutput struct {
 	Configuration lambda.FunctionConfiguration `json:"Configuration"`
 	Code          FunctionCodeLocation         `json:"Code"`
 	Tags          map[string]string            `json:"Tags,omitempty"`
+	Concurrency   *Concurrency                 `json:"Concurrency,omitempty"`
 }
 
 // ListFunctionsInput holds ListFunctions' query parameters.

@@ -14,7 +14,6 @@ import (
 const (
 	patternHandler    = `[^\s]+`
 	patternEnvKey     = `[a-zA-Z]([a-zA-Z0-9_])+`
-	patternLayerARN   = `arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+`
 	patternLogGroup   = `[\.\-_/#A-Za-z0-9]+`
 	patternKMSKeyArn  = `(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()`
 	patternDLQTarget  = `(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()`
@@ -24,7 +23,6 @@ const (
 var (
 	reHandler     = regexp.MustCompile(`^` + patternHandler + `$`)
 	reEnvKey      = regexp.MustCompile(`^` + patternEnvKey + `$`)
-	reLayerARN    = regexp.MustCompile(`^` + patternLayerARN + `$`)
 	reLogGroup    = regexp.MustCompile(`^` + patternLogGroup + `$`)
 	reAnyARN      = regexp.MustCompile(`^((arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|())$`)
 	reMasterRegon = regexp.MustCompile(`^(` + patternMasterRegn + `)$`)
@@ -114,9 +112,10 @@ func (f fields) modelViolations(v *lambda.Violations) {
 		v.Add(f.DeadLetterConfig.TargetArn, "deadLetterConfig.targetArn", lambda.ConstraintPattern(patternDLQTarget))
 	}
 	if f.Layers != nil {
-		for i, l := range *f.Layers {
-			if len(l) > 140 || !reLayerARN.MatchString(l) {
-				v.Add(l, "layers."+strconv.Itoa(i+1)+".member", lambda.ConstraintPattern(patternLayerARN))
+		for _, l := range *f.Layers {
+			if len(l) > 2048 || !reLayerVersionARN.MatchString(l) {
+				v.Add("["+strings.Join(*f.Layers, ", ")+"]", "layers", "Member must satisfy constraint: [Member must have length less than or equal to 2048, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: "+patternLayerVersionARN+", Member must not be null]")
+				break
 			}
 		}
 	}

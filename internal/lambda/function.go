@@ -146,10 +146,25 @@ type Function struct {
 	// Tags are function-level (unversioned).
 	Tags map[string]string `json:"Tags,omitempty"`
 	// PublishRequested records Publish:true on the last create or code
-	// update, for the versions issue (versions are not implemented yet).
+	// update: the version is published once the update completes.
 	PublishRequested bool `json:"PublishRequested,omitempty"`
 	// UnzippedSize is the code's total uncompressed size in bytes.
 	UnzippedSize int64 `json:"UnzippedSize"`
+	// LayerCode describes Config.Layers' contents, in the same order.
+	LayerCode []LayerCode `json:"LayerCode,omitempty"`
+	// LastVersion is the highest version number ever published (numbers
+	// are never reused, even after the version is deleted).
+	LastVersion int `json:"LastVersion,omitempty"`
+	// ReservedConcurrency is PutFunctionConcurrency's value; nil = none.
+	ReservedConcurrency *int `json:"ReservedConcurrency,omitempty"`
+}
+
+// LayerCode is the content of one layer version a configuration uses.
+type LayerCode struct {
+	Arn          string `json:"Arn"`
+	CodeSha256   string `json:"CodeSha256"`
+	CodeSize     int64  `json:"CodeSize"`
+	UnzippedSize int64  `json:"UnzippedSize"`
 }
 
 // Name returns the function's name.
@@ -159,6 +174,11 @@ func (f *Function) Name() string { return f.Config.FunctionName }
 func (f *Function) Clone() *Function {
 	c := *f
 	c.Config = f.Config.Clone()
+	c.LayerCode = append([]LayerCode(nil), f.LayerCode...)
+	if f.ReservedConcurrency != nil {
+		n := *f.ReservedConcurrency
+		c.ReservedConcurrency = &n
+	}
 	if f.Tags != nil {
 		c.Tags = make(map[string]string, len(f.Tags))
 		for k, v := range f.Tags {

@@ -7,10 +7,16 @@
 // Key layout of lambda_functions (one token per name, names escaped):
 //
 //	fn.<name>                 $LATEST record (lambda.Function)
-//	ver.<name>.<version>      published versions     (reserved, versions issue)
-//	alias.<name>.<alias>      aliases                (reserved)
-//	eic.<name>.<qualifier>    event invoke configs   (reserved)
-//	conc.<name>               reserved concurrency   (reserved)
+//	ver.<name>.<version>      published versions (lambda.Function snapshots)
+//	alias.<name>.<alias>      aliases (lambda.Alias)
+//	eic.<name>.<qualifier>    event invoke configs
+//	pc.<name>.<qualifier>     provisioned concurrency configs
+//	policy.<name>.<qualifier> resource policies ("=" = unqualified)
+//	layer.<layer>.<n>         layer versions (lambda.LayerVersion)
+//	lseq.<layer>.n            last layer version number (never reused)
+//
+// Reserved concurrency, tags and the version counter live in fn.<name>.
+// Layer zips share the code object store with deployment packages.
 //
 // It imports the standard library, nats.go/jetstream and internal/lambda.
 package store
@@ -298,11 +304,13 @@ func (s *Store) DeleteCode(ctx context.Context, sha string) error {
 	return nil
 }
 
-// WatchFunctions streams the name of every function created, updated or
-// deleted after the call. The channel closes when ctx ends or the watch
+// WatchFunctions streams the name of every function whose $LATEST record or
+// any of its other records (versions, aliases, event invoke configs,
+// provisioned concurrency, policies) is created, updated or deleted after
+// the call. The channel closes when ctx ends or the watch
 // fails; callers owning a cache should then drop it and re-watch.
 func (s *Store) WatchFunctions(ctx context.Context) (<-chan string, error) {
-	w, err := s.kv.Watch(ctx, functionPrefix+"*", jetstream.UpdatesOnly())
+	w, err := s.kv.Watch(ctx, ">", jetstream.UpdatesOnly())
 	if err != nil {
 		return nil, fmt.Errorf("watch functions: %w", err)
 	}
@@ -321,8 +329,8 @@ func (s *Store) WatchFunctions(ctx context.Context) (<-chan string, error) {
 				if e == nil {
 					continue
 				}
-				name, err := UnescapeKey(strings.TrimPrefix(e.Key(), functionPrefix))
-				if err != nil {
+				name, ok := functionOfKey(e.Key())
+				if !ok {
 					continue
 				}
 				select {
