@@ -1,0 +1,1 @@
+exports.handler = async (event) => ({ lang: "node", count: (event.text || "").split(/\s+/).filter(Boolean).length });
