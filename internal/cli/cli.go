@@ -36,6 +36,10 @@ func commands() map[string]command {
 		"delete":      {"delete a function", runDelete},
 		"invoke":      {"invoke a function", runInvoke},
 		"logs":        {"print (and follow) function logs", runLogs},
+		"deploy":      {"plan and deploy a serverless.yml service", runDeploy},
+		"info":        {"show the deployed functions of a service", runInfo},
+		"remove":      {"delete the deployed functions of a service", runRemove},
+		"dlq":         {"list, show and redrive failed async events", runDLQ},
 	}
 }
 

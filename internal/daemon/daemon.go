@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/lambdad/lambdad/internal/api"
+	"github.com/lambdad/lambdad/internal/async"
 	"github.com/lambdad/lambdad/internal/backbone"
 	"github.com/lambdad/lambdad/internal/codecache"
 	"github.com/lambdad/lambdad/internal/config"
@@ -48,6 +49,8 @@ type Daemon struct {
 	logs     *logstore.Store
 	invoker  *invoke.Invoker
 	control  *control.Service
+	async    *async.Service
+	eic      *eventInvokeConfigs
 	ln       net.Listener
 	srv      *http.Server
 	baseURL  string
@@ -147,6 +150,32 @@ func (d *Daemon) start(ctx context.Context) (err error) {
 		})
 	d.push(func() { d.invoker.Close() })
 
+	d.eic = newEventInvokeConfigs(d.store, nil)
+	d.async, err = async.New(ctx, async.Deps{
+		JS:          d.bb.JetStream(),
+		Runner:      d.invoker,
+		Configs:     d.eic,
+		Region:      cfg.Region,
+		AccountID:   cfg.AccountID,
+		RetryDelays: cfg.AsyncRetryDelays,
+		QueueBytes:  cfg.AsyncQueueBytes,
+		Workers:     cfg.AsyncWorkers,
+		Logger:      log.With("component", "async"),
+	})
+	if err != nil {
+		return err
+	}
+	d.async.Start()
+	d.push(func() {
+		// Hand back what cannot finish in time; it is redelivered after a
+		// restart (at least once).
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := d.async.Close(sctx); err != nil {
+			log.Warn("stop async workers", "err", err)
+		}
+	})
+
 	if err := d.watch(ctx); err != nil {
 		return err
 	}
@@ -154,15 +183,16 @@ func (d *Daemon) start(ctx context.Context) (err error) {
 	mux := http.NewServeMux()
 	mux.Handle("/lambdad/v1/", extapi.New(extapi.Deps{
 		Logs:   d.logs,
+		DLQ:    d.async,
 		Logger: log.With("component", "extapi"),
 		Capabilities: extapi.Capabilities{
 			Version:   Version(),
 			Isolation: d.runner.Name(),
 			Runtimes:  d.registry.Available(),
-			Features:  []string{"functions", "invoke", "logs"},
+			Features:  []string{"functions", "invoke", "logs", "async", "dlq"},
 		},
 	}))
-	mux.Handle("/", api.New(api.Deps{Control: d.control, Invoker: d.invoker, Logger: log.With("component", "api")}))
+	mux.Handle("/", api.New(api.Deps{Control: d.control, Invoker: dispatcher{sync: d.invoker, async: d.async}, Logger: log.With("component", "api")}))
 	d.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 30 * time.Second}
 	d.wg.Add(1)
 	go func() {
@@ -235,6 +265,7 @@ func (d *Daemon) watch(ctx context.Context) error {
 		for name := range changes {
 			_, _, err := d.store.Function(wctx, name)
 			d.invoker.Invalidate(name, errors.Is(err, store.ErrNotFound))
+			d.eic.invalidate(name)
 		}
 	}()
 	return nil

@@ -3,7 +3,7 @@
 // server's capabilities, and (once async lands) the dead-letter queue. The
 // lambdad CLI reaches them through sdk/client.
 //
-// It imports internal/logs and internal/logstore.
+// It imports internal/logs, internal/logstore and internal/async (types).
 package extapi
 
 import (
@@ -26,6 +26,7 @@ type LogReader interface {
 // Deps are the handler's dependencies.
 type Deps struct {
 	Logs         LogReader
+	DLQ          DLQ // nil disables the DLQ endpoints
 	Capabilities Capabilities
 	Logger       *slog.Logger
 }
@@ -57,6 +58,7 @@ func New(d Deps) http.Handler {
 		writeJSON(w, http.StatusOK, d.Capabilities)
 	})
 	mux.HandleFunc("GET /lambdad/v1/logs", func(w http.ResponseWriter, r *http.Request) { serveLogs(d, w, r) })
+	dlqRoutes(mux, d)
 	return mux
 }
 
