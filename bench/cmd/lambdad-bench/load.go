@@ -75,7 +75,9 @@ var errTooManyErrors = errors.New("too many errors")
 
 // runLoad runs c closed-loop clients of do for dur (at most maxN requests in
 // all) and returns their latencies. warm is a discarded warm-up period.
-func runLoad(ctx context.Context, name string, do doer, c int, warm, dur time.Duration, maxN int) (*result, error) {
+// When pid > 0 the CPU time of that server process and its descendants
+// during the measured period is recorded too.
+func runLoad(ctx context.Context, name string, do doer, pid, c int, warm, dur time.Duration, maxN int) (*result, error) {
 	loop := func(d time.Duration, n int, keep bool) (*result, error) {
 		var mu sync.Mutex
 		res := &result{name: name}
@@ -124,5 +126,14 @@ func runLoad(ctx context.Context, name string, do doer, c int, warm, dur time.Du
 			return nil, err
 		}
 	}
-	return loop(dur, maxN, true)
+	var s0, k0 time.Duration
+	if pid > 0 {
+		s0, k0 = cpuTime(pid)
+	}
+	res, err := loop(dur, maxN, true)
+	if pid > 0 && res != nil {
+		s1, k1 := cpuTime(pid)
+		res.cpuSelf, res.cpuKids = s1-s0, k1-k0
+	}
+	return res, err
 }

@@ -17,28 +17,29 @@ func (b *bench) warm(ctx context.Context, rep *report) error {
 		key string
 		c   int
 		do  doer
+		pid int // server process whose CPU is measured
 	}
 	var c1 = []tgt{
-		{"A", 1, httpEcho(newHTTPClient(2), echo.url, body)},
-		{"B1", 1, httpEcho(newHTTPClient(2), fb1.url, body)},
-		{"plain", 1, httpEcho(newHTTPClient(2), b.plain.invokeURL("echo"), body)},
-		{"plain-sdk", 1, sdkEcho(newSDK(b.plain.url), "echo", body)},
+		{"A", 1, httpEcho(newHTTPClient(2), echo.url, body), echo.pid()},
+		{"B1", 1, httpEcho(newHTTPClient(2), fb1.url, body), fb1.pid()},
+		{"plain", 1, httpEcho(newHTTPClient(2), b.plain.invokeURL("echo"), body), b.plain.pid()},
+		{"plain-sdk", 1, sdkEcho(newSDK(b.plain.url), "echo", body), b.plain.pid()},
 	}
 	if b.ns != nil {
-		c1 = append(c1, tgt{"ns", 1, httpEcho(newHTTPClient(2), b.ns.invokeURL("echo"), body)})
+		c1 = append(c1, tgt{"ns", 1, httpEcho(newHTTPClient(2), b.ns.invokeURL("echo"), body), b.ns.pid()})
 	}
 	if b.python != "" {
-		c1 = append(c1, tgt{"py", 1, httpEcho(newHTTPClient(2), b.plain.invokeURL("py-echo"), body)})
+		c1 = append(c1, tgt{"py", 1, httpEcho(newHTTPClient(2), b.plain.invokeURL("py-echo"), body), b.plain.pid()})
 	}
 	if b.node != "" {
-		c1 = append(c1, tgt{"node", 1, httpEcho(newHTTPClient(2), b.plain.invokeURL("node-echo"), body)})
+		c1 = append(c1, tgt{"node", 1, httpEcho(newHTTPClient(2), b.plain.invokeURL("node-echo"), body), b.plain.pid()})
 	}
 	c16 := []tgt{
-		{"B16", 16, httpEcho(newHTTPClient(32), fb16.url, body)},
-		{"plain16", 16, httpEcho(newHTTPClient(32), b.plain.invokeURL("echo"), body)},
+		{"B16", 16, httpEcho(newHTTPClient(32), fb16.url, body), fb16.pid()},
+		{"plain16", 16, httpEcho(newHTTPClient(32), b.plain.invokeURL("echo"), body), b.plain.pid()},
 	}
 	if b.ns != nil {
-		c16 = append(c16, tgt{"ns16", 16, httpEcho(newHTTPClient(32), b.ns.invokeURL("echo"), body)})
+		c16 = append(c16, tgt{"ns16", 16, httpEcho(newHTTPClient(32), b.ns.invokeURL("echo"), body), b.ns.pid()})
 	}
 	res := map[string]*result{}
 	for r := range b.o.rounds {
@@ -52,7 +53,7 @@ func (b *bench) warm(ctx context.Context, rep *report) error {
 				if r == 0 {
 					warm = max(warm, 300*time.Millisecond) // c=16: lets all environments start
 				}
-				x, err := runLoad(ctx, t.key, t.do, t.c, warm, d, 200000)
+				x, err := runLoad(ctx, t.key, t.do, t.pid, t.c, warm, d, 200000)
 				if err != nil {
 					return err
 				}
@@ -63,6 +64,9 @@ func (b *bench) warm(ctx context.Context, rep *report) error {
 			}
 		}
 		logf("warm round %d/%d done (loadavg %s)", r+1, b.o.rounds, loadavg())
+	}
+	for _, r := range res {
+		r.extra = r.cpuPerReq()
 	}
 	A, B1, B16, pl, pl16 := res["A"], res["B1"], res["B16"], res["plain"], res["plain16"]
 	rep.section("Warm invoke (closed loop, keep-alive; lambdad via plain net/http POST to /invocations unless noted)")

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // proc is one process as /proc shows it.
@@ -98,4 +99,45 @@ func statusField(path, key string) int64 {
 // stacks, page tables); on a shared host the delta is indicative only.
 func kernelKB() int64 {
 	return meminfoKB("Slab") + meminfoKB("KernelStack") + meminfoKB("PageTables")
+}
+
+// clkTck is USER_HZ, the unit of /proc/<pid>/stat times (100 on Linux).
+const clkTck = 100
+
+// cpuTime returns the CPU time (user+system) used so far by pid itself and,
+// separately, by its live descendants.
+func cpuTime(pid int) (self, kids time.Duration) {
+	self = procCPU(pid)
+	t := procTable()
+	children := map[int][]int{}
+	for _, p := range t {
+		children[p.ppid] = append(children[p.ppid], p.pid)
+	}
+	stack := append([]int(nil), children[pid]...)
+	for len(stack) > 0 {
+		q := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		kids += procCPU(q)
+		stack = append(stack, children[q]...)
+	}
+	return self, kids
+}
+
+// procCPU reads utime+stime of one process.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0
+	}
+	j := bytes.LastIndexByte(b, ')')
+	if j < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[j+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	s, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+s) * time.Second / clkTck
 }

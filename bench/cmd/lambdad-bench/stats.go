@@ -47,6 +47,9 @@ type result struct {
 	count   int           // requests completed in elapsed
 	errs    int
 	extra   string // free-form note printed after the row
+	// CPU used by the server process and by its child processes (workers,
+	// environments) during the measured requests.
+	cpuSelf, cpuKids time.Duration
 }
 
 func (r *result) rps() float64 {
@@ -61,4 +64,15 @@ func (r *result) add(o *result) {
 	r.elapsed += o.elapsed
 	r.count += o.count
 	r.errs += o.errs
+	r.cpuSelf += o.cpuSelf
+	r.cpuKids += o.cpuKids
+}
+
+// cpuPerReq formats the server-side CPU per request in µs.
+func (r *result) cpuPerReq() string {
+	if r.count == 0 || r.cpuSelf+r.cpuKids == 0 {
+		return ""
+	}
+	us := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(r.count) }
+	return fmt.Sprintf("server CPU %.0f µs/req (server process %.0f + workers/envs %.0f)", us(r.cpuSelf+r.cpuKids), us(r.cpuSelf), us(r.cpuKids))
 }
