@@ -38,6 +38,12 @@ type Config struct {
 	// Isolation is "auto" (namespaced when root and capable, else none),
 	// "namespaced" (fail if impossible) or "none" (plain processes).
 	Isolation string
+	// FunctionNetwork is what namespaced functions reach outside: "proxy"
+	// (outbound HTTP/HTTPS through a per-environment egress proxy that
+	// refuses loopback, link-local and metadata addresses), "none" (no
+	// network beyond the Runtime API) or "host" (the host's network
+	// namespace; the Runtime API is then a host loopback port).
+	FunctionNetwork string
 	// Runtimes maps runtime ids to interpreter paths, overriding detection.
 	Runtimes map[string]string
 	// LogLevel is debug, info, warn or error; LogFormat is text or json.
@@ -65,6 +71,7 @@ func Default() Config {
 		ConcurrencyLimit: 1000,
 		KeepWarm:         10 * time.Minute,
 		Isolation:        "auto",
+		FunctionNetwork:  "proxy",
 		Runtimes:         map[string]string{},
 		LogLevel:         "info",
 		LogFormat:        "text",
@@ -111,6 +118,7 @@ func Parse(name string, args []string, getenv func(string) string) (Config, erro
 	fs.DurationVar(&c.KeepWarm, "keep-warm", durEnv("LAMBDAD_KEEP_WARM", c.KeepWarm), "idle environment lifetime")
 	fs.IntVar(&c.MemoryBudgetMB, "memory-budget", intEnv("LAMBDAD_MEMORY_BUDGET_MB", c.MemoryBudgetMB), "MB of environments kept before LRU eviction (0 = unlimited)")
 	fs.StringVar(&c.Isolation, "isolation", envOr(getenv, "LAMBDAD_ISOLATION", c.Isolation), "auto, namespaced or none")
+	fs.StringVar(&c.FunctionNetwork, "function-network", envOr(getenv, "LAMBDAD_FUNCTION_NETWORK", c.FunctionNetwork), "namespaced functions' network: proxy, none or host")
 	fs.StringVar(&c.LogLevel, "log-level", envOr(getenv, "LAMBDAD_LOG_LEVEL", c.LogLevel), "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", envOr(getenv, "LAMBDAD_LOG_FORMAT", c.LogFormat), "text or json")
 	fs.DurationVar(&c.LogRetention, "log-retention", durEnv("LAMBDAD_LOG_RETENTION", c.LogRetention), "maximum age of stored function logs")
@@ -198,6 +206,11 @@ func (c Config) Validate() error {
 	case "auto", "namespaced", "none":
 	default:
 		errs = append(errs, fmt.Errorf("isolation %q: want auto, namespaced or none", c.Isolation))
+	}
+	switch c.FunctionNetwork {
+	case "proxy", "none", "host":
+	default:
+		errs = append(errs, fmt.Errorf("function-network %q: want proxy, none or host", c.FunctionNetwork))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

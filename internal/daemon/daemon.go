@@ -225,9 +225,11 @@ func newRunner(cfg config.Config, dataDir string, hostPaths []string, log *slog.
 		return plain()
 	}
 	ns, err := sandbox.NewNamespaced(sandbox.NamespacedOptions{
-		Prefix:    sandboxPrefix(dataDir),
-		HostPaths: hostPaths,
-		Logger:    log.With("component", "sandbox"),
+		Prefix:        sandboxPrefix(dataDir),
+		HostPaths:     hostPaths,
+		EgressProxy:   cfg.FunctionNetwork == "proxy",
+		SharedNetwork: cfg.FunctionNetwork == "host",
+		Logger:        log.With("component", "sandbox"),
 	})
 	if err == nil {
 		return ns, nil
