@@ -57,7 +57,7 @@ func main() {
 	fs.StringVar(&prof, "serve-cpuprofile", "", "internal: CPU profile of the daemon (serve role)")
 
 	fs.BoolVar(&o.quick, "quick", false, "smoke run (~30 s): 1 round, short segments, few cold starts")
-	fs.IntVar(&o.rounds, "rounds", 3, "interleaved rounds of the warm measurements")
+	fs.IntVar(&o.rounds, "rounds", 5, "interleaved rounds of the warm measurements")
 	fs.DurationVar(&o.dur, "dur", time.Second, "length of one warm segment (c=16 segments are 1.5×)")
 	fs.IntVar(&o.cold, "cold", 20, "cold-start rounds per kind")
 	fs.IntVar(&o.burst, "burst", 100, "parallel cold starts in the burst (its idle environments give the memory figures)")
