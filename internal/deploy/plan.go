@@ -367,16 +367,16 @@ func unsupported(spec *manifest.Spec, caps *client.Capabilities) []string {
 	var out []string
 	notYet := func(feature, what string) string {
 		if caps.HasFeature(feature) {
-			return what + " is served by this server but not applied by this version of lambdad deploy yet"
+			return what + ": served by this server but not applied by this version of lambdad deploy yet"
 		}
-		return what + " is not supported by this server yet (capability " + feature + " not advertised)"
+		return what + ": not supported by this server yet (capability " + feature + " not advertised)"
 	}
 	if len(spec.Layers) > 0 {
 		keys := make([]string, 0, len(spec.Layers))
 		for _, l := range spec.Layers {
 			keys = append(keys, l.Key)
 		}
-		out = append(out, "layers ("+strings.Join(keys, ", ")+"): "+notYet(FeatureLayers, "publishing layers"))
+		out = append(out, notYet(FeatureLayers, "layers ("+strings.Join(keys, ", ")+"): publishing layers"))
 	}
 	for _, fn := range spec.Functions {
 		at := "function " + fn.Key + ": "
@@ -384,19 +384,19 @@ func unsupported(spec *manifest.Spec, caps *client.Capabilities) []string {
 			out = append(out, fmt.Sprintf("%sruntime %s is not available on this server (available: %s)", at, fn.Runtime, strings.Join(caps.Runtimes, ", ")))
 		}
 		if len(fn.Layers) > 0 {
-			out = append(out, at+"layers: "+notYet(FeatureLayers, "attaching layers"))
+			out = append(out, at+notYet(FeatureLayers, "layers"))
 		}
 		if fn.ReservedConcurrency != nil {
-			out = append(out, at+"reservedConcurrency: "+notYet(FeatureConcurrency, "reserved concurrency"))
+			out = append(out, at+notYet(FeatureConcurrency, "reservedConcurrency"))
 		}
 		if fn.ProvisionedConcurrency > 0 {
-			out = append(out, at+"provisionedConcurrency: "+notYet(FeatureConcurrency, "provisioned concurrency"))
+			out = append(out, at+notYet(FeatureConcurrency, "provisionedConcurrency"))
 		}
 		if fn.MaximumEventAge != nil || fn.MaximumRetryAttempts != nil || fn.Destinations != nil {
-			out = append(out, at+"maximumEventAge/maximumRetryAttempts/destinations: "+notYet(FeatureEventInvokeConfig, "asynchronous invocation configuration"))
+			out = append(out, at+notYet(FeatureEventInvokeConfig, "maximumEventAge/maximumRetryAttempts/destinations (asynchronous invocation configuration)"))
 		}
 		if fn.URL != nil {
-			out = append(out, at+"url: "+notYet(FeatureFunctionURLs, "function URLs"))
+			out = append(out, at+notYet(FeatureFunctionURLs, "url (function URL)"))
 		}
 		for i, ev := range fn.Events {
 			if !caps.HasEvent(ev.Type) {

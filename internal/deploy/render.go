@@ -11,6 +11,10 @@ import (
 // opSymbols are the plan symbols, as pulumi preview prints them.
 var opSymbols = map[string]string{OpCreate: "+", OpUpdate: "~", OpReplace: "+-", OpDelete: "-", OpSame: ""}
 
+// maxInfoPaths is how many changed paths a plan line lists; the tree below
+// it lists them all.
+const maxInfoPaths = 4
+
 var diffSymbols = map[string]string{DiffAdd: "+", DiffUpdate: "~", DiffDelete: "-"}
 
 // RenderText writes the plan as a readable tree: one line per function
@@ -56,7 +60,16 @@ func RenderText(w io.Writer, p *Plan) error {
 	s := p.Summary
 	fmt.Fprintf(&b, "\nPlan: %d to create, %d to update, %d to replace, %d to delete, %d unchanged · upload %s\n",
 		s.Create, s.Update, s.Replace, s.Delete, s.Same, size(s.UploadBytes))
-	_, err := io.WriteString(w, b.String())
+	return writeTrimmed(w, b.String())
+}
+
+// writeTrimmed writes s without the trailing spaces tabwriter leaves.
+func writeTrimmed(w io.Writer, s string) error {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	_, err := io.WriteString(w, strings.Join(lines, "\n"))
 	return err
 }
 
@@ -68,7 +81,11 @@ func stepInfo(s *Step) string {
 		parts = append(parts, "replace: "+strings.Join(s.ReplaceReasons, ", "))
 	case OpUpdate:
 		var paths []string
-		for _, d := range s.Diffs {
+		for i, d := range s.Diffs {
+			if i == maxInfoPaths {
+				paths = append(paths, fmt.Sprintf("(+%d more)", len(s.Diffs)-i))
+				break
+			}
 			paths = append(paths, diffSymbols[d.Kind]+d.Path)
 		}
 		if len(paths) > 0 {
@@ -209,6 +226,5 @@ func RenderInfo(w io.Writer, in *Info) error {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d MB\t%ds\t%s\t%s\n", key, f.Name, state, f.Version, f.Runtime, f.MemorySize, f.Timeout, size(f.CodeSize), f.LastModified)
 	}
 	tw.Flush()
-	_, err := io.WriteString(w, b.String())
-	return err
+	return writeTrimmed(w, b.String())
 }
