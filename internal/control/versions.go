@@ -76,13 +76,14 @@ func sameVersion(published, latest *lambda.Function) bool {
 		}
 		return c
 	}
-	return reflect.DeepEqual(strip(published.Config), strip(latest.Config))
+	return published.SourceDescription == latest.Config.Description && reflect.DeepEqual(strip(published.Config), strip(latest.Config))
 }
 
 // snapshot builds version n of fn's current $LATEST.
 func (s *Service) snapshot(fn *lambda.Function, n int, description *string) *lambda.Function {
 	v := fn.Clone()
 	v.Tags, v.PublishRequested, v.ReservedConcurrency, v.LastVersion = nil, false, nil, 0
+	v.SourceDescription = fn.Config.Description
 	c := &v.Config
 	c.Version = strconv.Itoa(n)
 	c.FunctionArn = s.qarn(c.FunctionName, c.Version)

@@ -155,6 +155,9 @@ type Function struct {
 	// LastVersion is the highest version number ever published (numbers
 	// are never reused, even after the version is deleted).
 	LastVersion int `json:"LastVersion,omitempty"`
+	// SourceDescription is, on a published version, $LATEST's Description
+	// when it was published (PublishVersion may give the version its own).
+	SourceDescription string `json:"SourceDescription,omitempty"`
 	// ReservedConcurrency is PutFunctionConcurrency's value; nil = none.
 	ReservedConcurrency *int `json:"ReservedConcurrency,omitempty"`
 }
