@@ -64,7 +64,7 @@ func main() {
 	fs.IntVar(&o.density, "density", 0, "if > burst: also start this many idle Go environments per mode for the memory figures")
 	fs.IntVar(&o.cp, "cp", 1000, "CreateFunction and GetFunction calls")
 	fs.BoolVar(&o.ns, "ns", os.Geteuid() == 0, "also measure namespaced isolation (needs root)")
-	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the plain-mode daemon to this file")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write CPU profiles of the plain-mode daemon to this file and of the namespaced one to <file>.ns")
 	fs.StringVar(&o.payload, "payload", `{"hello":"world","n":42}`, "event used by the warm measurements")
 	fs.StringVar(&o.phases, "phases", "warm,cold,burst,cp", "phases to run (comma-separated subset), e.g. -phases warm with -cpuprofile")
 	fs.Parse(os.Args[1:])
@@ -172,7 +172,7 @@ func run(o options) error {
 	fmt.Printf("loadavg before: %s\nloadavg after:  %s\n", load0, loadavg())
 	fmt.Printf("total time: %.1fs\n", time.Since(started).Seconds())
 	if o.cpuprofile != "" {
-		fmt.Printf("cpu profile of the plain daemon: %s (go tool pprof -top %s)\n", o.cpuprofile, o.cpuprofile)
+		fmt.Printf("cpu profiles of the daemons: %s (plain), %s.ns (namespaced); go tool pprof -top <bench binary> <file>\n", o.cpuprofile, o.cpuprofile)
 	}
 	return nil
 }
@@ -257,7 +257,12 @@ func (b *bench) setup(ctx context.Context) error {
 	b.plain = &lambdad{child: c, isolation: "none", sdk: newSDK(c.url), http: newHTTPClient(64)}
 	if b.o.ns {
 		logf("start lambdad (namespaced)")
-		c, err := start("lambdad-ns", "-role", "serve", "-isolation", "namespaced", "-data-dir", filepath.Join(b.tmp, "ns"))
+		args := []string{"-role", "serve", "-isolation", "namespaced", "-data-dir", filepath.Join(b.tmp, "ns")}
+		if b.o.cpuprofile != "" {
+			p, _ := filepath.Abs(b.o.cpuprofile + ".ns")
+			args = append(args, "-serve-cpuprofile", p)
+		}
+		c, err := start("lambdad-ns", args...)
 		if err != nil {
 			return err
 		}
