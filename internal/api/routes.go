@@ -47,6 +47,27 @@ func (s *Server) routes() {
 	both("GET", "/2019-09-30/functions/{FunctionName}/provisioned-concurrency", "GetProvisionedConcurrencyConfig", s.getProvisionedConcurrency)
 	both("DELETE", "/2019-09-30/functions/{FunctionName}/provisioned-concurrency", "DeleteProvisionedConcurrencyConfig", s.deleteProvisionedConcurrency)
 
+	// Tags, resource policies, event invoke configs.
+	both("POST", "/2017-03-31/tags/{Resource}", "TagResource", s.tagResource)
+	both("DELETE", "/2017-03-31/tags/{Resource}", "UntagResource", s.untagResource)
+	both("GET", "/2017-03-31/tags/{Resource}", "ListTags", s.listTags)
+	both("POST", "/2015-03-31/functions/{FunctionName}/policy", "AddPermission", s.addPermission)
+	both("GET", "/2015-03-31/functions/{FunctionName}/policy", "GetPolicy", s.getPolicy)
+	both("DELETE", "/2015-03-31/functions/{FunctionName}/policy/{StatementId}", "RemovePermission", s.removePermission)
+	both("POST", "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy", "AddLayerVersionPermission", s.addLayerVersionPermission)
+	both("GET", "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy", "GetLayerVersionPolicy", s.getLayerVersionPolicy)
+	both("DELETE", "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy/{StatementId}", "RemoveLayerVersionPermission", s.removeLayerVersionPermission)
+	both("PUT", "/2019-09-25/functions/{FunctionName}/event-invoke-config", "PutFunctionEventInvokeConfig", s.putEventInvokeConfig)
+	both("POST", "/2019-09-25/functions/{FunctionName}/event-invoke-config", "UpdateFunctionEventInvokeConfig", s.updateEventInvokeConfig)
+	both("GET", "/2019-09-25/functions/{FunctionName}/event-invoke-config", "GetFunctionEventInvokeConfig", s.getEventInvokeConfig)
+	both("DELETE", "/2019-09-25/functions/{FunctionName}/event-invoke-config", "DeleteFunctionEventInvokeConfig", s.deleteEventInvokeConfig)
+	both("GET", "/2019-09-25/functions/{FunctionName}/event-invoke-config/list", "ListFunctionEventInvokeConfigs", s.listEventInvokeConfigs)
+
+	// Reads Terraform performs on every function.
+	both("GET", "/2020-06-30/functions/{FunctionName}/code-signing-config", "GetFunctionCodeSigningConfig", s.getCodeSigningConfig)
+	both("GET", "/2021-07-20/functions/{FunctionName}/runtime-management-config", "GetRuntimeManagementConfig", s.getRuntimeManagementConfig)
+	both("GET", "/2024-08-31/functions/{FunctionName}/recursion-config", "GetFunctionRecursionConfig", s.getRecursionConfig)
+
 	s.mux.Handle("/", s.handle("Unknown", func(http.ResponseWriter, *http.Request) error {
 		return errUnknownOperation
 	}))

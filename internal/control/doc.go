@@ -15,6 +15,18 @@
 // Service and stopped by Close; functions left Pending/InProgress by a
 // previous process are finished when a Service starts.
 //
-// It imports the standard library, internal/lambda, internal/store and
-// internal/codezip.
+// Beyond $LATEST it manages published versions (immutable snapshots,
+// numbers never reused), aliases with weighted routing, layers, reserved
+// and provisioned concurrency, tags, resource policies and event invoke
+// configurations, and resolves invocations to an InvokeTarget
+// (ResolveInvokeTarget) for the invoker.
+//
+// Versions published with Publish: true on create or code update start
+// Pending and settle with the $LATEST provisioning that follows.
+// Provisioned-concurrency settings start IN_PROGRESS; the invoker reports
+// READY/FAILED with MarkProvisioned.
+//
+// It imports the standard library, internal/lambda, internal/store,
+// internal/codezip and internal/async (for the event invoke
+// configuration's type and validation).
 package control

@@ -346,7 +346,7 @@ func (s *Service) DeleteLayerVersion(ctx context.Context, layer, version string)
 	if err := s.d.Store.DeleteRecord(ctx, store.KindLayer, name, id, 0); err != nil {
 		return err
 	}
-	return s.d.Store.DeleteRecord(ctx, store.KindPolicy, "layer:"+name, id, 0)
+	return s.d.Store.DeleteRecord(ctx, store.KindLayerPolicy, name, id, 0)
 }
 
 func layerFilterViolations(v *lambda.Violations, in ListLayersInput) {

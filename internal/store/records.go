@@ -26,6 +26,7 @@ const (
 	KindPolicy      Kind = "policy" // resource policies by qualifier ("" = unqualified)
 	KindLayer       Kind = "layer"  // layer versions: owner = layer name, id = number
 	KindLayerSeq    Kind = "lseq"   // last layer version number: owner = layer name, id = "n"
+	KindLayerPolicy Kind = "lpol"   // layer version policies: owner = layer name, id = number
 )
 
 // functionKinds are the kinds removed with their function and reported by

@@ -14,6 +14,7 @@
 //	policy.<name>.<qualifier> resource policies ("=" = unqualified)
 //	layer.<layer>.<n>         layer versions (lambda.LayerVersion)
 //	lseq.<layer>.n            last layer version number (never reused)
+//	lpol.<layer>.<n>          layer version policies
 //
 // Reserved concurrency, tags and the version counter live in fn.<name>.
 // Layer zips share the code object store with deployment packages.
