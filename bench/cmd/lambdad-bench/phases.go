@@ -115,6 +115,7 @@ func (b *bench) coldStarts(ctx context.Context, rep *report) error {
 			return el, init, l.remove(ctx, name)
 		}
 	}
+	stale := 0
 	if err := b.plain.create(ctx, "cold-upd", b.goSpec(), map[string]string{"ROUND": "x"}); err != nil {
 		return err
 	}
@@ -124,7 +125,12 @@ func (b *bench) coldStarts(ctx context.Context, rep *report) error {
 			if err := b.plain.updateEnv(ctx, "cold-upd", map[string]string{"ROUND": fmt.Sprint(i)}); err != nil {
 				return 0, 0, err
 			}
-			return b.plain.invokeTail(ctx, "cold-upd", body)
+			el, init, got, err := b.plain.invokeTailAnswer(ctx, "cold-upd", []byte(`{"getenv":"ROUND"}`))
+			if err == nil && !sameJSON(got, []byte(fmt.Sprintf(`{"getenv":"%d"}`, i))) {
+				stale++
+				rep.note("invoke right after UpdateFunctionConfiguration reported Successful ran the previous configuration: ROUND=%d wanted, answer %s", i, got)
+			}
+			return el, init, err
 		}},
 	}
 	if b.ns != nil {
@@ -191,6 +197,9 @@ func (b *bench) coldStarts(ctx context.Context, rep *report) error {
 	gp := lat["go-plain"].p50()
 	row("Go, plain, new function", "go-plain", "", "≤ 10 ms (#3)", verdict(gp <= 10*time.Millisecond))
 	row("Go, plain, after UpdateFunctionConfiguration", "go-plain-upd", ratio(lat["go-plain-upd"].p50(), gp)+" of new fn", "(info)", "")
+	if stale > 0 {
+		rep.note("%d of %d invokes right after UpdateFunctionConfiguration (FunctionUpdatedV2 waiter done) ran the previous configuration", stale, b.o.cold+1)
+	}
 	if b.ns != nil {
 		gn := lat["go-ns"].p50()
 		row("Go, namespaced, new function", "go-ns", ratio(gn, gp)+" of plain", "≤ 15 ms (#5)", verdict(gn <= 15*time.Millisecond))
