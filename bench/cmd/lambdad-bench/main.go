@@ -80,8 +80,14 @@ func main() {
 	case "serve":
 		err = runServe(isolation, dataDir, prof)
 	case "":
-		if o.quick {
-			o.rounds, o.dur, o.cold, o.burst, o.cp = 1, 300*time.Millisecond, 5, 20, 100
+		if o.quick { // quick defaults; flags given explicitly win
+			set := map[string]bool{}
+			fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+			for name, v := range map[string]string{"rounds": "1", "dur": "300ms", "cold": "5", "burst": "20", "cp": "100"} {
+				if !set[name] {
+					fs.Set(name, v)
+				}
+			}
 		}
 		err = run(o)
 	default:
