@@ -255,6 +255,9 @@ func (b *bench) isolation(ctx context.Context, rep *report) error {
 				rep.note("%s density: %d of %d invokes failed, first: %v", l.isolation, r.errs, b.o.density, r.firstErr)
 			}
 			logf("density %s: %d envs in %v (loadavg %s)", l.isolation, r.envs, r.wall, loadavg())
+			x := &result{lat: r.lat, extra: fmt.Sprintf("wall %s ms for %d new envs, hold %v", ms(r.wall), r.envs, hold)}
+			rep.row(fmt.Sprintf("density %d, %s: per-request latency", b.o.density, l.isolation), x,
+				fmt.Sprintf("%.0f envs/s", r.envsPerSec()), "(info)", "")
 			mems = append(mems, mem{l.isolation + " (density)", r})
 		}
 	}
