@@ -111,7 +111,7 @@ func (s *Service) handle(ctx context.Context, m jetstream.Msg) {
 		return
 	}
 	attempts := ev.Attempts + 1
-	resp := &response{payload: out.Payload, functionError: out.FunctionError, executedVersion: t.Config.Version}
+	resp := &response{payload: out.Payload, functionError: out.FunctionError, executedVersion: executed(out, t)}
 	if out.FunctionError == "" {
 		s.succeed(bk, log, m, ev, cfg, attempts, resp)
 		return
@@ -130,7 +130,7 @@ func (s *Service) handle(ctx context.Context, m jetstream.Msg) {
 	}
 	retry := *ev
 	retry.Attempts, retry.NotBefore = attempts, next
-	retry.LastResponse, retry.LastFunctionError, retry.LastExecutedVersion = out.Payload, out.FunctionError, t.Config.Version
+	retry.LastResponse, retry.LastFunctionError, retry.LastExecutedVersion = out.Payload, out.FunctionError, executed(out, t)
 	if err := s.publish(bk, &retry, ev.RequestID+"#"+strconv.Itoa(attempts)+"#"+ev.generation()); err != nil {
 		s.retryLater(ctx, log, m, md, ev, deadline, fmt.Errorf("requeue retry: %w", err))
 		return
@@ -356,4 +356,13 @@ func (s *Service) settle(log *slog.Logger, err error) {
 	if err != nil {
 		log.Warn("async settle", "err", err)
 	}
+}
+
+// executed is the version that ran: the invoker reports it (an alias may
+// route to its additional version); t's primary version otherwise.
+func executed(out *invoke.Outcome, t *invoke.Target) string {
+	if out.ExecutedVersion != "" {
+		return out.ExecutedVersion
+	}
+	return t.Config.Version
 }

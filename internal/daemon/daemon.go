@@ -51,6 +51,7 @@ type Daemon struct {
 	control  *control.Service
 	async    *async.Service
 	eic      *eventInvokeConfigs
+	prov     *provisioner
 	ln       net.Listener
 	srv      *http.Server
 	baseURL  string
@@ -150,7 +151,7 @@ func (d *Daemon) start(ctx context.Context) (err error) {
 		})
 	d.push(func() { d.invoker.Close() })
 
-	d.eic = newEventInvokeConfigs(d.store, nil)
+	d.eic = newEventInvokeConfigs(d.store, d.control.EventInvokeConfig)
 	d.async, err = async.New(ctx, async.Deps{
 		JS:          d.bb.JetStream(),
 		Runner:      d.invoker,
@@ -176,6 +177,7 @@ func (d *Daemon) start(ctx context.Context) (err error) {
 		}
 	})
 
+	d.prov = newProvisioner(d)
 	if err := d.watch(ctx); err != nil {
 		return err
 	}
@@ -264,10 +266,16 @@ func (d *Daemon) watch(ctx context.Context) error {
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
+		d.prov.loop(wctx)
+	}()
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
 		for name := range changes {
 			_, _, err := d.store.Function(wctx, name)
 			d.invoker.Invalidate(name, errors.Is(err, store.ErrNotFound))
 			d.eic.invalidate(name)
+			d.prov.changed(name)
 		}
 	}()
 	return nil
@@ -329,28 +337,38 @@ type resolver struct {
 }
 
 func (r *resolver) Resolve(ctx context.Context, name, qualifier string) (*invoke.Target, error) {
-	ref, err := r.control.ResolveName(name, qualifier)
+	it, err := r.control.ResolveInvokeTarget(ctx, name, qualifier)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := r.control.ResolveForInvoke(ctx, name, qualifier)
-	if err != nil {
-		return nil, err
+	t := &invoke.Target{
+		Config:              *it.Primary.Config,
+		Layers:              layerShas(it.Primary.Layers),
+		InvokedARN:          it.InvokedARN,
+		ReservedConcurrency: it.ReservedConcurrency,
 	}
-	t := &invoke.Target{Config: *cfg, InvokedARN: lambda.FunctionARN(r.region, r.account, ref.Name)}
-	if ref.Qualifier != "" {
-		t.InvokedARN = lambda.QualifiedFunctionARN(r.region, r.account, ref.Name, ref.Qualifier)
+	if it.Additional != nil {
+		t.Additional = &invoke.Version{Config: *it.Additional.Config, Layers: layerShas(it.Additional.Layers)}
+		t.AdditionalWeight = it.AdditionalWeight
 	}
 	return t, nil
+}
+
+func layerShas(ls []lambda.LayerCode) []string {
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = l.CodeSha256
+	}
+	return out
 }
 
 // starter cold-starts environments: code from the cache, the runtime from
 // the registry, the sandbox from the runner.
 type starter struct{ d *Daemon }
 
-func (s *starter) Start(ctx context.Context, t *invoke.Target) (invoke.Env, error) {
+func (s *starter) Start(ctx context.Context, v *invoke.Version) (invoke.Env, error) {
 	d := s.d
-	c := &t.Config
+	c := &v.Config
 	rt, err := d.registry.Lookup(c.Runtime)
 	if err != nil {
 		return nil, lambda.Conflict(fmt.Sprintf("The function could not be started: %v", err))
@@ -359,7 +377,15 @@ func (s *starter) Start(ctx context.Context, t *invoke.Target) (invoke.Env, erro
 	if err != nil {
 		return nil, fmt.Errorf("code of %s: %w", c.FunctionName, err)
 	}
+	layerDirs := make([]string, len(v.Layers))
+	for i, sha := range v.Layers {
+		if layerDirs[i], err = d.code.Dir(ctx, sha); err != nil {
+			return nil, fmt.Errorf("layer %d of %s: %w", i+1, c.FunctionName, err)
+		}
+	}
 	cfg := environment.Config{
+		LayerDirs:    layerDirs,
+		InitType:     v.InitType,
 		FunctionName: c.FunctionName,
 		Version:      c.Version,
 		Runtime:      rt,

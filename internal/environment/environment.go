@@ -453,7 +453,9 @@ func (e *Env) onInitEvent(c *call, ev runtimeapi.Event) {
 	case runtimeapi.EventReady:
 		e.ready = true
 		e.initDur = time.Since(e.started)
-		e.reportInit = true
+		// Provisioned environments initialise ahead of traffic: AWS's REPORT
+		// of their first invocation carries no Init Duration.
+		e.reportInit = e.cfg.InitType != "provisioned-concurrency"
 	case runtimeapi.EventInitError:
 		e.initFail = &failure{errType: ev.ErrorType, body: ev.Body}
 		e.logger.Warn("runtime init error", "err", ev.ErrorType)

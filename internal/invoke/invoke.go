@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mathrand "math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,16 +34,42 @@ import (
 	"github.com/lambdad/lambdad/internal/lambda"
 )
 
-// Target is a resolved function version, ready to run.
+// Target is a resolved invocation target: the version the qualifier names
+// and, for an alias with weighted routing, a second version.
 type Target struct {
-	// Config is the configuration of the version that will execute.
+	// Config is the configuration of the primary version.
 	Config lambda.FunctionConfiguration
+	// Layers are the CodeSha256 of the primary version's layers, in /opt
+	// merge order.
+	Layers []string
+	// Additional is the alias' second version, which receives
+	// AdditionalWeight (0..1) of the invocations; nil without routing.
+	Additional       *Version
+	AdditionalWeight float64
 	// InvokedARN is the ARN as the caller named the function: unqualified if
 	// invoked unqualified, else qualified with the caller's qualifier.
 	InvokedARN string
 	// ReservedConcurrency caps the function's parallel environments; nil
 	// when the function has no reservation.
 	ReservedConcurrency *int
+}
+
+// Version is one function version an invocation may run.
+type Version struct {
+	Config lambda.FunctionConfiguration
+	Layers []string
+	// InitType is AWS_LAMBDA_INITIALIZATION_TYPE of environments started
+	// for it: "on-demand" ("" too) or "provisioned-concurrency".
+	InitType string
+}
+
+// pick chooses the version to run: the additional one with probability
+// AdditionalWeight.
+func (t *Target) pick() *Version {
+	if t.Additional != nil && t.AdditionalWeight > 0 && mathrand.Float64() < t.AdditionalWeight {
+		return t.Additional
+	}
+	return &Version{Config: t.Config, Layers: t.Layers}
 }
 
 // Resolver resolves a caller's FunctionName and Qualifier. Errors are
@@ -63,10 +90,12 @@ type Call struct {
 
 // Outcome is what an environment answered.
 type Outcome struct {
-	Payload       []byte
-	FunctionError string // "" or "Unhandled"
-	LogTail       []byte // last 4 KB of this invocation's log, when asked
-	Alive         bool   // the environment may serve another invocation
+	// ExecutedVersion is the version that ran (X-Amz-Executed-Version).
+	ExecutedVersion string
+	Payload         []byte
+	FunctionError   string // "" or "Unhandled"
+	LogTail         []byte // last 4 KB of this invocation's log, when asked
+	Alive           bool   // the environment may serve another invocation
 }
 
 // Env is one execution environment as the pools use it.
@@ -75,11 +104,11 @@ type Env interface {
 	Close() error
 }
 
-// Starter cold-starts an environment for a target. Errors that are
-// *lambda.Error reach the caller as they are; others become
+// Starter cold-starts an environment of a function version. Errors that
+// are *lambda.Error reach the caller as they are; others become
 // ServiceException.
 type Starter interface {
-	Start(ctx context.Context, t *Target) (Env, error)
+	Start(ctx context.Context, v *Version) (Env, error)
 }
 
 // Options configure an Invoker.
@@ -237,7 +266,7 @@ func (iv *Invoker) Invoke(ctx context.Context, req *lambda.InvokeRequest) (*lamb
 		StatusCode:      200,
 		Payload:         out.Payload,
 		FunctionError:   out.FunctionError,
-		ExecutedVersion: t.Config.Version,
+		ExecutedVersion: out.ExecutedVersion,
 	}
 	if req.LogType == "Tail" {
 		res.LogResult = base64.StdEncoding.EncodeToString(out.LogTail)
@@ -264,7 +293,8 @@ func invocable(c *lambda.FunctionConfiguration) error {
 // Run executes call on an environment of t, cold-starting one if none is
 // idle. It is the path shared by synchronous and asynchronous invocations.
 func (iv *Invoker) Run(ctx context.Context, t *Target, call *Call) (*Outcome, error) {
-	p, err := iv.pool(t)
+	v := t.pick()
+	p, err := iv.pool(v)
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +303,7 @@ func (iv *Invoker) Run(ctx context.Context, t *Target, call *Call) (*Outcome, er
 	}
 	defer iv.leave(t)
 	for attempt := 0; ; attempt++ {
-		e, err := p.acquire(ctx, iv, t)
+		e, err := p.acquire(ctx, iv, v)
 		if err != nil {
 			return nil, err
 		}
@@ -288,6 +318,7 @@ func (iv *Invoker) Run(ctx context.Context, t *Target, call *Call) (*Outcome, er
 		if err != nil {
 			return nil, lambda.ServiceError("invoke: " + err.Error())
 		}
+		out.ExecutedVersion = v.Config.Version
 		return out, nil
 	}
 }
@@ -329,11 +360,11 @@ func (iv *Invoker) leave(t *Target) {
 // from the unreserved pool.
 func (iv *Invoker) Busy() int { return int(iv.inflight.Load()) }
 
-// pool returns the live pool of t, creating it and retiring a stale one of
-// the same version.
-func (iv *Invoker) pool(t *Target) (*pool, error) {
-	key := poolKey(&t.Config)
-	version := t.Config.FunctionName + ":" + t.Config.Version
+// pool returns the live pool of version v, creating it and retiring a
+// stale one of the same version.
+func (iv *Invoker) pool(v *Version) (*pool, error) {
+	key := poolKey(&v.Config)
+	version := v.Config.FunctionName + ":" + v.Config.Version
 	iv.mu.Lock()
 	if iv.closed {
 		iv.mu.Unlock()
@@ -342,7 +373,7 @@ func (iv *Invoker) pool(t *Target) (*pool, error) {
 	p := iv.pools[key]
 	var stale *pool
 	if p == nil {
-		p = &pool{key: key, function: t.Config.FunctionName, memoryMB: t.Config.MemorySize}
+		p = &pool{key: key, function: v.Config.FunctionName, memoryMB: v.Config.MemorySize}
 		iv.pools[key] = p
 		if old := iv.current[version]; old != "" && old != key {
 			stale = iv.pools[old]
@@ -375,6 +406,9 @@ func (iv *Invoker) closeEnv(p *pool, e *slot) {
 	iv.mu.Unlock()
 	p.mu.Lock()
 	p.live--
+	if e.pinned {
+		p.pinned--
+	}
 	p.mu.Unlock()
 	if err := e.env.Close(); err != nil {
 		iv.log.Warn("close environment", "err", err)
@@ -395,11 +429,15 @@ func (iv *Invoker) reserveMemory(mb int) {
 		var victim *slot
 		for _, p := range iv.pools {
 			p.mu.Lock()
-			if len(p.idle) > 0 {
-				// idle is ordered oldest first.
-				if e := p.idle[0]; victim == nil || e.lastUsed.Before(victim.lastUsed) {
+			// idle is ordered oldest first; provisioned ones stay.
+			for _, e := range p.idle {
+				if e.pinned {
+					continue
+				}
+				if victim == nil || e.lastUsed.Before(victim.lastUsed) {
 					victim, victimPool = e, p
 				}
+				break
 			}
 			p.mu.Unlock()
 		}
@@ -454,7 +492,7 @@ func (iv *Invoker) Reap(now time.Time) {
 		var old []*slot
 		keep := p.idle[:0]
 		for _, e := range p.idle {
-			if e.lastUsed.Before(cutoff) {
+			if !e.pinned && e.lastUsed.Before(cutoff) {
 				old = append(old, e)
 			} else {
 				keep = append(keep, e)
@@ -469,10 +507,58 @@ func (iv *Invoker) Reap(now time.Time) {
 	}
 }
 
+// Provision keeps n initialised environments of version v ahead of
+// traffic (provisioned concurrency): it starts the missing ones with
+// AWS_LAMBDA_INITIALIZATION_TYPE provisioned-concurrency and waits for their
+// INIT; they are used like any idle environment but never reaped or
+// evicted. A smaller n releases the surplus to normal reaping.
+func (iv *Invoker) Provision(ctx context.Context, v *Version, n int) error {
+	p, err := iv.pool(v)
+	if err != nil {
+		return err
+	}
+	pv := *v
+	pv.InitType = "provisioned-concurrency"
+	for {
+		p.mu.Lock()
+		if p.pinned >= n || p.retired {
+			// Release the surplus (idle ones now; busy ones keep their pin
+			// until a later Provision call finds them idle).
+			for _, e := range p.idle {
+				if p.pinned <= n {
+					break
+				}
+				if e.pinned {
+					e.pinned = false
+					p.pinned--
+				}
+			}
+			p.mu.Unlock()
+			return nil
+		}
+		p.live++
+		p.pinned++
+		p.mu.Unlock()
+		iv.reserveMemory(p.memoryMB)
+		env, err := iv.starter.Start(ctx, &pv)
+		if err != nil {
+			iv.mu.Lock()
+			iv.memoryMB -= p.memoryMB
+			iv.mu.Unlock()
+			p.mu.Lock()
+			p.live--
+			p.pinned--
+			p.mu.Unlock()
+			return fmt.Errorf("provision %s:%s: %w", v.Config.FunctionName, v.Config.Version, err)
+		}
+		p.release(iv, &slot{env: env, pinned: true}, true)
+	}
+}
+
 // Stats are counts of environments, for tests and the console.
 type Stats struct {
-	Live, Idle int
-	MemoryMB   int
+	Live, Idle, Provisioned int
+	MemoryMB                int
 }
 
 // Stats reports environment counts for one function ("" = all).
@@ -487,6 +573,7 @@ func (iv *Invoker) Stats(function string) Stats {
 		p.mu.Lock()
 		s.Live += p.live
 		s.Idle += len(p.idle)
+		s.Provisioned += p.pinned
 		s.MemoryMB += p.live * p.memoryMB
 		p.mu.Unlock()
 	}
@@ -522,12 +609,14 @@ type pool struct {
 	mu      sync.Mutex
 	idle    []*slot // oldest first; handed out newest first (warmest)
 	live    int     // started and not yet closed
+	pinned  int     // provisioned environments among live
 	retired bool
 }
 
 type slot struct {
 	env      Env
 	lastUsed time.Time
+	pinned   bool // provisioned: never reaped or evicted
 }
 
 // take removes e from the idle list; false if someone else took it.
@@ -543,7 +632,7 @@ func (p *pool) take(e *slot) bool {
 	return false
 }
 
-func (p *pool) acquire(ctx context.Context, iv *Invoker, t *Target) (*slot, error) {
+func (p *pool) acquire(ctx context.Context, iv *Invoker, v *Version) (*slot, error) {
 	p.mu.Lock()
 	if n := len(p.idle); n > 0 {
 		e := p.idle[n-1]
@@ -554,7 +643,7 @@ func (p *pool) acquire(ctx context.Context, iv *Invoker, t *Target) (*slot, erro
 	p.live++
 	p.mu.Unlock()
 	iv.reserveMemory(p.memoryMB)
-	env, err := iv.starter.Start(context.WithoutCancel(ctx), t)
+	env, err := iv.starter.Start(context.WithoutCancel(ctx), v)
 	if err != nil {
 		iv.mu.Lock()
 		iv.memoryMB -= p.memoryMB

@@ -14,10 +14,11 @@ import (
 // fakeEnv is a hand-made environment: it echoes the payload and can be told
 // to block until released, to die, or to fail.
 type fakeEnv struct {
-	id     int
-	closed atomic.Bool
-	gate   chan struct{} // if non-nil, Invoke waits on it
-	dies   bool
+	initType string
+	id       int
+	closed   atomic.Bool
+	gate     chan struct{} // if non-nil, Invoke waits on it
+	dies     bool
 }
 
 func (e *fakeEnv) Invoke(ctx context.Context, c *Call) (*Outcome, error) {
@@ -37,13 +38,13 @@ type fakeStarter struct {
 	err     error
 }
 
-func (s *fakeStarter) Start(ctx context.Context, t *Target) (Env, error) {
+func (s *fakeStarter) Start(ctx context.Context, v *Version) (Env, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
 		return nil, s.err
 	}
-	e := &fakeEnv{id: len(s.started), gate: s.gate, dies: s.dies}
+	e := &fakeEnv{id: len(s.started), gate: s.gate, dies: s.dies, initType: v.InitType}
 	s.started = append(s.started, e)
 	return e, nil
 }
@@ -284,5 +285,73 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 10s")
 		case <-tick.C:
 		}
+	}
+}
+
+func TestWeightedAliasRouting(t *testing.T) {
+	iv, r, _ := newFixture(t, Options{})
+	r2 := &routingResolver{fakeResolver: r}
+	iv.resolver = r2
+	const n = 2000
+	extra := 0
+	for i := 0; i < n; i++ {
+		res, err := iv.Invoke(context.Background(), req(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch res.ExecutedVersion {
+		case "2":
+			extra++
+		case "1":
+		default:
+			t.Fatalf("ExecutedVersion = %q", res.ExecutedVersion)
+		}
+	}
+	// 10% weight: the count of a binomial(2000, 0.1) lies within 200±60
+	// (about 4.5 standard deviations) except with negligible probability.
+	if extra < 140 || extra > 260 {
+		t.Errorf("version 2 ran %d of %d times, want about 10%%", extra, n)
+	}
+}
+
+type routingResolver struct{ *fakeResolver }
+
+func (r *routingResolver) Resolve(ctx context.Context, name, q string) (*Target, error) {
+	t, err := r.fakeResolver.Resolve(ctx, name, q)
+	if err != nil {
+		return nil, err
+	}
+	t.Config.Version = "1"
+	v2 := t.Config
+	v2.Version = "2"
+	t.Additional, t.AdditionalWeight = &Version{Config: v2}, 0.1
+	return t, nil
+}
+
+func TestProvisionedEnvironments(t *testing.T) {
+	iv, r, s := newFixture(t, Options{KeepWarm: time.Hour})
+	v := &Version{Config: r.cfg}
+	if err := iv.Provision(context.Background(), v, 2); err != nil {
+		t.Fatal(err)
+	}
+	if s.count() != 2 || s.started[0].initType != "provisioned-concurrency" {
+		t.Fatalf("provisioned %d environments (init type %q), want 2 provisioned-concurrency", s.count(), s.started[0].initType)
+	}
+	if _, err := iv.Invoke(context.Background(), req(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if s.count() != 2 {
+		t.Errorf("the invocation cold-started although provisioned environments were idle")
+	}
+	iv.Reap(time.Now().Add(2 * time.Hour))
+	if st := iv.Stats("f"); st.Live != 2 || st.Provisioned != 2 {
+		t.Errorf("after reap Stats = %+v, want the 2 provisioned kept", st)
+	}
+	if err := iv.Provision(context.Background(), v, 0); err != nil {
+		t.Fatal(err)
+	}
+	iv.Reap(time.Now().Add(2 * time.Hour))
+	if st := iv.Stats("f"); st.Live != 0 {
+		t.Errorf("after unprovision and reap Stats = %+v, want none", st)
 	}
 }
