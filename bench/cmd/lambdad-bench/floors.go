@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -43,6 +44,13 @@ type frontend struct {
 	pending map[uint64]*job
 	seq     atomic.Uint64
 	polling atomic.Int64
+
+	// With stopPID set (one worker), the worker is frozen with SIGSTOP once
+	// it is back in /next and thawed with SIGCONT before the next job, as
+	// lambdad's plain sandbox does around every invoke.
+	stopPID int
+	gate    chan struct{} // held from an invoke until its freeze is done
+	polled  chan struct{} // a /next arrived
 }
 
 func (f *frontend) invoke(w http.ResponseWriter, r *http.Request) {
@@ -52,6 +60,24 @@ func (f *frontend) invoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	j := &job{body: b, done: make(chan []byte, 1)}
+	if f.stopPID > 0 {
+		f.gate <- struct{}{}
+		select {
+		case <-f.polled: // the poll that takes this job
+		default:
+		}
+		syscall.Kill(f.stopPID, syscall.SIGCONT)
+		defer func() {
+			go func() {
+				select {
+				case <-f.polled:
+					syscall.Kill(f.stopPID, syscall.SIGSTOP)
+				case <-time.After(5 * time.Second):
+				}
+				<-f.gate
+			}()
+		}()
+	}
 	select {
 	case f.jobs <- j:
 	case <-r.Context().Done():
@@ -67,6 +93,10 @@ func (f *frontend) invoke(w http.ResponseWriter, r *http.Request) {
 func (f *frontend) next(w http.ResponseWriter, r *http.Request) {
 	f.polling.Add(1)
 	defer f.polling.Add(-1)
+	select {
+	case f.polled <- struct{}{}:
+	default:
+	}
 	select {
 	case j := <-f.jobs:
 		id := f.seq.Add(1)
@@ -95,9 +125,11 @@ func (f *frontend) response(w http.ResponseWriter, r *http.Request) {
 }
 
 // runFloorB is the floor-B frontend role; it starts workers worker
-// processes and reports its URL once all of them long-poll /next.
-func runFloorB(workers int) error {
-	f := &frontend{jobs: make(chan *job), pending: map[uint64]*job{}}
+// processes and reports its URL once all of them long-poll /next. freeze
+// (one worker only) adds SIGSTOP/SIGCONT around every job.
+func runFloorB(workers int, freeze bool) error {
+	f := &frontend{jobs: make(chan *job), pending: map[uint64]*job{},
+		gate: make(chan struct{}, 1), polled: make(chan struct{}, 1)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /invoke", f.invoke)
 	mux.HandleFunc("GET /next", f.next)
@@ -122,6 +154,9 @@ func runFloorB(workers int) error {
 			return err
 		}
 		kids = append(kids, k)
+	}
+	if freeze && workers == 1 {
+		f.stopPID = kids[0].pid()
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for f.polling.Load() < int64(workers) {

@@ -47,11 +47,13 @@ func main() {
 		o                                   options
 		role, url, isolation, dataDir, prof string
 		workers                             int
+		freeze                              bool
 	)
 	fs := flag.NewFlagSet("lambdad-bench", flag.ExitOnError)
 	fs.StringVar(&role, "role", "", "internal: run as echo|floorb|worker|serve")
 	fs.StringVar(&url, "url", "", "internal: floor-B frontend URL (worker role)")
 	fs.IntVar(&workers, "workers", 1, "internal: floor-B worker processes (floorb role)")
+	fs.BoolVar(&freeze, "freeze", false, "internal: floor-B worker frozen between jobs (floorb role, 1 worker)")
 	fs.StringVar(&isolation, "isolation", "none", "internal: lambdad isolation (serve role)")
 	fs.StringVar(&dataDir, "data-dir", "", "internal: lambdad data dir (serve role)")
 	fs.StringVar(&prof, "serve-cpuprofile", "", "internal: CPU profile of the daemon (serve role)")
@@ -74,7 +76,7 @@ func main() {
 	case "echo":
 		err = runEcho()
 	case "floorb":
-		err = runFloorB(workers)
+		err = runFloorB(workers, freeze)
 	case "worker":
 		err = runWorker(url)
 	case "serve":
@@ -248,6 +250,9 @@ func (b *bench) setup(ctx context.Context) error {
 		return err
 	}
 	if _, err := start("floorb-16", "-role", "floorb", "-workers", "16"); err != nil {
+		return err
+	}
+	if _, err := start("floorb-1-freeze", "-role", "floorb", "-workers", "1", "-freeze"); err != nil {
 		return err
 	}
 	logf("start lambdad (plain)")
