@@ -128,7 +128,7 @@ func TestDeployCommands(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("deploy --yes = %d\nstdout:\n%s\nstderr:\n%s", r.code, r.out, r.err)
 	}
-	for _, want := range []string{"✓ svc-dev-api created", "✓ svc-dev-worker created", "✔ Service svc deployed to stage dev", "svc-dev-worker  Active"} {
+	for _, want := range []string{"✓ function svc-dev-api created", "✓ function svc-dev-worker created", "✔ Service svc deployed to stage dev", "svc-dev-worker  Active"} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("deploy --yes output lacks %q:\n%s", want, r.out)
 		}
@@ -166,12 +166,12 @@ func TestDeployCommands(t *testing.T) {
 			Version string `json:"version"`
 		} `json:"functions"`
 	}
-	if r.code != 0 || json.Unmarshal([]byte(r.out), &info) != nil || len(info.Functions) != 2 || info.Functions[0].State != "Active" || info.Functions[0].Version != "$LATEST" {
+	if r.code != 0 || json.Unmarshal([]byte(r.out), &info) != nil || len(info.Functions) != 2 || info.Functions[0].State != "Active" || info.Functions[0].Version != "1" {
 		t.Errorf("info --json = %d, %+v\nstdout:\n%s", r.code, info, r.out)
 	}
 
 	r = run(t, "", cmd("remove")...)
-	if r.code != 0 || !strings.Contains(r.out, "removed (2 functions)") {
+	if r.code != 0 || !strings.Contains(r.out, "removed (2 functions, 0 layer versions)") {
 		t.Errorf("remove = %d\nstdout:\n%s\nstderr:\n%s", r.code, r.out, r.err)
 	}
 	if n := countFunctions(t, c); n != 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"slices"
 
 	"github.com/lambdad/lambdad/internal/deploy"
@@ -33,6 +34,19 @@ func runRemove(ctx context.Context, args []string, stdio Stdio, getenv func(stri
 	if err != nil {
 		return err
 	}
+	// The service's layers (not retained) are known only from its file.
+	var layers []string
+	if *service == "" {
+		spec, err := sf.load(io.Discard, getenv)
+		if err != nil {
+			return err
+		}
+		for _, l := range spec.Layers {
+			if !l.Retain {
+				layers = append(layers, l.Name)
+			}
+		}
+	}
 	c := sf.client()
 	st, err := deploy.ReadServiceState(ctx, c, svc, stage)
 	if err != nil {
@@ -48,10 +62,16 @@ func runRemove(ctx context.Context, args []string, stdio Stdio, getenv func(stri
 			fmt.Fprintf(stdio.Err, "warning: function %s has the service's name prefix but was not deployed by it; left alone\n", f.Configuration.FunctionName)
 		}
 	}
-	if len(deleted) == 0 {
+	nl := 0
+	if len(layers) > 0 && st.Supports(deploy.FeatureLayers) {
+		if nl, err = deploy.RemoveLayers(ctx, c, layers, stdio.Out); err != nil {
+			return err
+		}
+	}
+	if len(deleted) == 0 && nl == 0 {
 		fmt.Fprintf(stdio.Out, "Nothing to remove: no function of %s stage %s is deployed.\n", svc, stage)
 		return nil
 	}
-	fmt.Fprintf(stdio.Out, "✔ Service %s stage %s removed (%d functions)\n", svc, stage, len(deleted))
+	fmt.Fprintf(stdio.Out, "✔ Service %s stage %s removed (%d functions, %d layer versions)\n", svc, stage, len(deleted), nl)
 	return nil
 }

@@ -14,14 +14,22 @@ import (
 // ErrRefused reports that a plan has refusals: nothing was changed.
 var ErrRefused = errors.New("the plan asks for what this server cannot do")
 
-// Apply carries out p through c, step by step in plan order (functions to
-// create, replace and update, then functions to delete), writing one
-// progress line per step to progress. Code is uploaded only when its
-// CodeSha256 differs from the deployed one, and only the changed
-// properties are sent. Each function is waited for until it is Active with
-// its last update Successful. Updates carry the RevisionId read while
-// planning, so a function changed by someone else since fails the step
-// (PreconditionFailedException) instead of being overwritten.
+// Apply carries out p through c in dependency order, writing one progress
+// line per step to progress:
+//
+//  1. layers to publish (a new version each);
+//  2. functions to create, replace and update, with the new layer
+//     versions' ARNs;
+//  3. function-level settings: reserved concurrency, then a published
+//     version when versionFunctions is on and the function changed;
+//  4. functions to delete.
+//
+// Code is uploaded only when its CodeSha256 differs from the deployed one,
+// and only the changed properties are sent. Each function is waited for
+// until it is Active with its last update Successful. Updates carry the
+// RevisionId read while planning, so a function changed by someone else
+// since fails the step (PreconditionFailedException) instead of being
+// overwritten.
 //
 // Apply stops at the first failing step and returns its error; the steps
 // before it stay applied (planning again shows what is left). A plan with
@@ -30,73 +38,129 @@ func Apply(ctx context.Context, c *client.Client, p *Plan, progress io.Writer) e
 	if len(p.Refusals) > 0 {
 		return fmt.Errorf("%w: %s", ErrRefused, strings.Join(p.Refusals, "; "))
 	}
-	for _, phase := range []func(*Step) bool{
-		func(s *Step) bool { return s.Op == OpCreate || s.Op == OpReplace || s.Op == OpUpdate },
-		func(s *Step) bool { return s.Op == OpDelete },
-	} {
-		for i := range p.Steps {
-			s := &p.Steps[i]
-			if !phase(s) {
-				continue
-			}
-			start := time.Now()
-			fmt.Fprintf(progress, "  %s %s %s …\n", opSymbols[s.Op], verb(s.Op), s.Name)
-			if err := applyStep(ctx, c, s); err != nil {
-				fmt.Fprintf(progress, "  ✗ %s %s failed: %v\n", s.Op, s.Name, err)
-				return fmt.Errorf("%s function %s: %w", s.Op, s.Name, err)
-			}
-			fmt.Fprintf(progress, "  ✓ %s %s (%.1fs)\n", s.Name, pastTense(s.Op), time.Since(start).Seconds())
+	published := map[string]string{} // placeholder → layer version ARN
+	run := func(s *Step, label string, f func() error) error {
+		start := time.Now()
+		fmt.Fprintf(progress, "  %s %s %s %s …\n", opSymbols[s.Op], label, s.Kind, s.Name)
+		if err := f(); err != nil {
+			fmt.Fprintf(progress, "  ✗ %s %s failed: %v\n", s.Kind, s.Name, err)
+			return fmt.Errorf("%s %s %s: %w", label, s.Kind, s.Name, err)
 		}
-	}
-	return nil
-}
-
-func verb(op string) string {
-	switch op {
-	case OpCreate:
-		return "creating"
-	case OpUpdate:
-		return "updating"
-	case OpReplace:
-		return "replacing"
-	case OpDelete:
-		return "deleting"
-	}
-	return op
-}
-
-func pastTense(op string) string {
-	switch op {
-	case OpCreate:
-		return "created"
-	case OpUpdate:
-		return "updated"
-	case OpReplace:
-		return "replaced"
-	case OpDelete:
-		return "deleted"
-	}
-	return op
-}
-
-func applyStep(ctx context.Context, c *client.Client, s *Step) error {
-	switch s.Op {
-	case OpCreate:
-		return create(ctx, c, s)
-	case OpReplace:
-		if err := c.DeleteFunction(ctx, s.Name); err != nil && !client.IsNotFound(err) {
-			return err
-		}
-		return create(ctx, c, s)
-	case OpUpdate:
-		return update(ctx, c, s)
-	case OpDelete:
-		if err := c.DeleteFunction(ctx, s.Name); err != nil && !client.IsNotFound(err) {
-			return err
-		}
+		fmt.Fprintf(progress, "  ✓ %s %s %s (%.1fs)\n", s.Kind, s.Name, done(label), time.Since(start).Seconds())
 		return nil
 	}
+	for i := range p.Steps {
+		s := &p.Steps[i]
+		if s.Kind != KindLayer || s.Op == OpSame {
+			continue
+		}
+		if err := run(s, "publishing", func() error {
+			lv, err := c.PublishLayerVersion(ctx, s.Name, client.PublishLayerVersionInput{
+				ZipFile: s.artifact.Zip, Description: s.layer.Description, LicenseInfo: s.layer.LicenseInfo,
+				CompatibleRuntimes: s.layer.CompatibleRuntimes, CompatibleArchitectures: s.layer.CompatibleArchitectures,
+			})
+			if err != nil {
+				return err
+			}
+			published[pendingLayer(s.Name)] = lv.LayerVersionArn
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	for i := range p.Steps {
+		s := &p.Steps[i]
+		if s.Kind != KindFunction || s.want == nil {
+			continue
+		}
+		for j, arn := range s.want.Layers {
+			if real, ok := published[arn]; ok {
+				s.want.Layers[j] = real
+			}
+		}
+		var err error
+		switch s.Op {
+		case OpCreate:
+			err = run(s, "creating", func() error { return create(ctx, c, s) })
+		case OpReplace:
+			err = run(s, "replacing", func() error {
+				if err := c.DeleteFunction(ctx, s.Name); err != nil && !client.IsNotFound(err) {
+					return err
+				}
+				return create(ctx, c, s)
+			})
+		case OpUpdate:
+			err = run(s, "updating", func() error { return update(ctx, c, s) })
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for i := range p.Steps {
+		s := &p.Steps[i]
+		if s.Kind != KindFunction || s.want == nil || s.Op == OpSame {
+			continue
+		}
+		rc := s.want.ReservedConcurrency
+		if s.Op == OpUpdate && changed(s.Diffs, "reservedConcurrency") || s.Op != OpUpdate && rc != nil {
+			if err := run(s, "setting concurrency of", func() error {
+				if rc == nil {
+					return c.DeleteFunctionConcurrency(ctx, s.Name)
+				}
+				return c.PutFunctionConcurrency(ctx, s.Name, *rc)
+			}); err != nil {
+				return err
+			}
+		}
+		if s.Publish {
+			if err := run(s, "publishing a version of", func() error {
+				v, err := c.PublishVersion(ctx, s.Name, client.PublishVersionInput{CodeSha256: s.artifact.CodeSHA256})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(progress, "    %s version %s\n", s.Name, v.Version)
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+	}
+	for i := range p.Steps {
+		s := &p.Steps[i]
+		if s.Op != OpDelete {
+			continue
+		}
+		if err := run(s, "deleting", func() error {
+			if err := c.DeleteFunction(ctx, s.Name); err != nil && !client.IsNotFound(err) {
+				return err
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// done is the past form of a progress label.
+func done(label string) string {
+	switch label {
+	case "creating":
+		return "created"
+	case "replacing":
+		return "replaced"
+	case "updating":
+		return "updated"
+	case "deleting":
+		return "deleted"
+	case "publishing":
+		return "published"
+	case "publishing a version of":
+		return "version published"
+	case "setting concurrency of":
+		return "concurrency set"
+	}
+	return "done"
 }
 
 func create(ctx context.Context, c *client.Client, s *Step) error {
@@ -209,4 +273,46 @@ func Remove(ctx context.Context, c *client.Client, st *State, service, stage str
 		done = append(done, name)
 	}
 	return done, nil
+}
+
+// RemoveLayers deletes the versions of the named layers that no function
+// on the server uses any more (so a stage's removal leaves the versions
+// other stages use), writing one progress line per version, and returns
+// how many it deleted. Layers the server does not know are skipped.
+func RemoveLayers(ctx context.Context, c *client.Client, names []string, progress io.Writer) (int, error) {
+	if len(names) == 0 {
+		return 0, nil
+	}
+	fns, err := c.ListFunctions(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("list functions: %w", err)
+	}
+	used := map[string]bool{}
+	for _, f := range fns {
+		for _, l := range f.Layers {
+			used[l.Arn] = true
+		}
+	}
+	n := 0
+	for _, name := range names {
+		vs, err := c.ListLayerVersions(ctx, name)
+		if client.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return n, fmt.Errorf("list versions of layer %s: %w", name, err)
+		}
+		for _, v := range vs {
+			if used[v.LayerVersionArn] {
+				fmt.Fprintf(progress, "  layer %s version %d is still used; kept\n", name, v.Version)
+				continue
+			}
+			if err := c.DeleteLayerVersion(ctx, name, v.Version); err != nil && !client.IsNotFound(err) {
+				return n, fmt.Errorf("delete layer %s version %d: %w", name, v.Version, err)
+			}
+			fmt.Fprintf(progress, "  ✓ layer %s version %d deleted\n", name, v.Version)
+			n++
+		}
+	}
+	return n, nil
 }

@@ -2,10 +2,12 @@ package deploy
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/lambdad/lambdad/internal/manifest"
+	"github.com/lambdad/lambdad/sdk/client"
 )
 
 // diffFunction compares a deployed function with the wanted configuration.
@@ -67,8 +69,21 @@ func diffFunction(live *LiveFunction, w *desired) (diffs []Diff, replace []strin
 	for _, l := range c.Layers {
 		liveLayers = append(liveLayers, l.Arn)
 	}
-	if !slices.Equal(liveLayers, w.Layers) && (len(liveLayers) > 0 || len(w.Layers) > 0) {
-		diffs = append(diffs, change("layers", strings.Join(liveLayers, ","), strings.Join(w.Layers, ",")))
+	for i := range max(len(liveLayers), len(w.Layers)) {
+		var old, new string
+		if i < len(liveLayers) {
+			old = liveLayers[i]
+		}
+		if i < len(w.Layers) {
+			new = w.Layers[i]
+		}
+		if old != new {
+			diffs = append(diffs, change(fmt.Sprintf("layers[%d]", i), old, new))
+		}
+	}
+
+	if old, new := optInt(live.ReservedConcurrency), optInt(w.ReservedConcurrency); old != new {
+		diffs = append(diffs, change("reservedConcurrency", old, new))
 	}
 
 	for _, k := range unionKeys(live.Tags, w.Tags) {
@@ -85,6 +100,30 @@ func diffFunction(live *LiveFunction, w *desired) (diffs []Diff, replace []strin
 	}
 	sort.SliceStable(diffs, func(i, j int) bool { return diffs[i].Path < diffs[j].Path })
 	return diffs, replace
+}
+
+// diffLayer compares the latest version of a layer with the wanted
+// metadata; content is compared separately.
+func diffLayer(live *client.LayerVersion, l *manifest.Layer) []Diff {
+	var diffs []Diff
+	str := func(path, old, new string) {
+		if old != new {
+			diffs = append(diffs, change(path, old, new))
+		}
+	}
+	str("description", live.Description, l.Description)
+	str("licenseInfo", live.LicenseInfo, l.LicenseInfo)
+	str("compatibleRuntimes", strings.Join(live.CompatibleRuntimes, ","), strings.Join(l.CompatibleRuntimes, ","))
+	str("compatibleArchitectures", strings.Join(live.CompatibleArchitectures, ","), strings.Join(l.CompatibleArchitectures, ","))
+	return diffs
+}
+
+// optInt formats an optional number; "" when unset.
+func optInt(p *int) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.Itoa(*p)
 }
 
 // change is the diff of a string property: set, cleared or changed.
@@ -112,7 +151,7 @@ func unionKeys(a, b map[string]string) []string {
 // changed reports whether a property path is among diffs.
 func changed(diffs []Diff, path string) bool {
 	for _, d := range diffs {
-		if d.Path == path || strings.HasPrefix(d.Path, path+".") {
+		if d.Path == path || strings.HasPrefix(d.Path, path+".") || strings.HasPrefix(d.Path, path+"[") {
 			return true
 		}
 	}

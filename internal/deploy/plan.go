@@ -11,14 +11,11 @@ package deploy
 // refused, as CloudFormation refuses to adopt an existing resource.
 
 import (
-	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/lambdad/lambdad/internal/manifest"
-	"github.com/lambdad/lambdad/sdk/client"
 )
 
 // Tag keys deploy sets on the functions it creates.
@@ -50,103 +47,9 @@ const (
 	CodeUnchanged = "unchanged"
 )
 
-// Server features deploy needs for some settings (the "features" of
-// GET /lambdad/v1/capabilities).
-const (
-	FeatureLayers            = "layers"
-	FeatureVersions          = "versions"
-	FeatureConcurrency       = "concurrency"
-	FeatureEventInvokeConfig = "event-invoke-config"
-	FeatureFunctionURLs      = "function-urls"
-	FeatureTags              = "tags"
-)
-
 // PlanSchemaVersion is the version of the JSON form of a Plan; it changes
 // only when a field changes meaning or disappears.
 const PlanSchemaVersion = 1
-
-// State is the live state of a service as the server reports it.
-type State struct {
-	Capabilities client.Capabilities `json:"capabilities"`
-	// Functions are the functions that may concern the service: those
-	// tagged with its service and stage, those with a name the spec wants,
-	// and those whose name has the ${service}-${stage}- prefix. Sorted by
-	// name.
-	Functions []LiveFunction `json:"functions"`
-}
-
-// LiveFunction is one deployed function.
-type LiveFunction struct {
-	Configuration client.FunctionConfiguration `json:"configuration"`
-	Tags          map[string]string            `json:"tags,omitempty"`
-}
-
-// owned reports whether f was deployed for service and stage.
-func (f *LiveFunction) owned(service, stage string) bool {
-	return f.Tags[TagService] == service && f.Tags[TagStage] == stage
-}
-
-// ReadState reads the capabilities of the server and the functions that may
-// belong to spec's service and stage (see State.Functions): one
-// ListFunctions, then one GetFunction per candidate for its tags.
-func ReadState(ctx context.Context, c *client.Client, spec *manifest.Spec) (*State, error) {
-	return readState(ctx, c, spec.Service, spec.Stage, functionNames(spec))
-}
-
-// ReadServiceState is ReadState without a spec: the functions tagged with
-// service and stage, or named with its prefix.
-func ReadServiceState(ctx context.Context, c *client.Client, service, stage string) (*State, error) {
-	return readState(ctx, c, service, stage, nil)
-}
-
-func readState(ctx context.Context, c *client.Client, service, stage string, wanted map[string]bool) (*State, error) {
-	caps, err := c.Capabilities(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read server capabilities: %w", err)
-	}
-	all, err := c.ListFunctions(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list functions: %w", err)
-	}
-	prefix := service + "-" + stage + "-"
-	st := &State{Capabilities: *caps}
-	for _, f := range all {
-		if !wanted[f.FunctionName] && !strings.HasPrefix(f.FunctionName, prefix) {
-			continue
-		}
-		g, err := c.GetFunction(ctx, f.FunctionName)
-		if client.IsNotFound(err) {
-			continue // deleted since the listing
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read function %s: %w", f.FunctionName, err)
-		}
-		st.Functions = append(st.Functions, LiveFunction{Configuration: g.Configuration, Tags: g.Tags})
-	}
-	sort.Slice(st.Functions, func(i, j int) bool {
-		return st.Functions[i].Configuration.FunctionName < st.Functions[j].Configuration.FunctionName
-	})
-	return st, nil
-}
-
-// Owned returns the functions of st deployed for service and stage.
-func (st *State) Owned(service, stage string) []LiveFunction {
-	var out []LiveFunction
-	for _, f := range st.Functions {
-		if f.owned(service, stage) {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-func functionNames(spec *manifest.Spec) map[string]bool {
-	m := make(map[string]bool, len(spec.Functions))
-	for _, f := range spec.Functions {
-		m[f.Name] = true
-	}
-	return m
-}
 
 // Plan is what a deploy will do. Its JSON form (schemaVersion 1) is stable.
 type Plan struct {
@@ -154,8 +57,9 @@ type Plan struct {
 	Service       string `json:"service"`
 	Stage         string `json:"stage"`
 	Region        string `json:"region"`
-	// Steps are in apply order: functions to create, replace, update or
-	// leave (by key), then functions to delete (by name).
+	// Steps are in apply order: layers to publish or leave, functions to
+	// create, replace, update or leave (by key), then functions to delete
+	// (by name).
 	Steps   []Step  `json:"steps"`
 	Summary Summary `json:"summary"`
 	// Warnings are settings deploy accepts but does not apply on this
@@ -177,19 +81,29 @@ type Summary struct {
 // Changes is the number of steps that change something.
 func (s Summary) Changes() int { return s.Create + s.Update + s.Replace + s.Delete }
 
-// Step is one resource of the plan.
+// Step kinds.
+const (
+	KindFunction = "function"
+	KindLayer    = "layer"
+)
+
+// Step is one resource of the plan. A layer is never updated in place: its
+// "create" and "update" publish a new layer version.
 type Step struct {
 	Op   string `json:"op"`
-	Kind string `json:"kind"` // "function"
-	// Key is the function's key in the manifest; empty for a delete.
+	Kind string `json:"kind"` // function or layer
+	// Key is the function's or layer's key in the manifest; empty for a delete.
 	Key  string `json:"key,omitempty"`
 	Name string `json:"name"`
 	// Diffs are the property changes of an update or replace, sorted by path.
 	Diffs          []Diff   `json:"diffs,omitempty"`
 	ReplaceReasons []string `json:"replaceReasons,omitempty"`
 	Code           *Code    `json:"code,omitempty"`
+	// Publish is set when a function version is published after the step.
+	Publish bool `json:"publish,omitempty"`
 
 	want     *desired
+	layer    *manifest.Layer
 	live     *LiveFunction
 	artifact *Artifact
 }
@@ -204,8 +118,8 @@ type Diff struct {
 	Sensitive bool   `json:"sensitive,omitempty"`
 }
 
-// Code is the code status of a function step: hashes are Lambda's
-// CodeSha256 (base64 SHA-256 of the zip).
+// Code is the code status of a step: hashes are Lambda's CodeSha256
+// (base64 SHA-256 of the zip).
 type Code struct {
 	Status string `json:"status"` // new, changed, unchanged
 	Old    string `json:"old,omitempty"`
@@ -224,22 +138,66 @@ type desired struct {
 	Timeout          int
 	EphemeralStorage int
 	Environment      map[string]string
-	Layers           []string
-	Tags             map[string]string
+	// Layers are layer version ARNs; a layer of the service that is
+	// published by this deploy is a pendingLayer placeholder until Apply
+	// knows its ARN.
+	Layers              []string
+	Tags                map[string]string
+	ReservedConcurrency *int
+	VersionFunction     bool
 }
+
+// pendingLayer is the placeholder of the ARN of a layer version not
+// published yet; it is what plans show as the new value.
+func pendingLayer(name string) string { return "<" + name + ":next-version>" }
 
 // NewPlan diffs spec and its packages against the live state. It reads
 // nothing: the same inputs give the same plan.
 func NewPlan(spec *manifest.Spec, pkgs *Packages, st *State) (*Plan, error) {
 	p := &Plan{SchemaVersion: PlanSchemaVersion, Service: spec.Service, Stage: spec.Stage, Region: spec.Region, Steps: []Step{}}
+	p.Refusals = append(p.Refusals, unsupported(spec, st)...)
+	p.Warnings = append(p.Warnings, ignored(spec, st)...)
+
+	// Layers first: functions refer to the versions they publish.
+	layerARN := map[string]string{} // layer key → version ARN or placeholder
+	for i := range spec.Layers {
+		l := &spec.Layers[i]
+		a := pkgs.Layers[l.Key]
+		if a == nil {
+			return nil, fmt.Errorf("plan layer %s: no package", l.Key)
+		}
+		s := Step{Kind: KindLayer, Key: l.Key, Name: l.Name, layer: l, artifact: a}
+		live := st.layer(l.Name)
+		if live == nil {
+			s.Op = OpCreate
+			s.Code = &Code{Status: CodeNew, New: a.CodeSHA256, Size: int64(len(a.Zip))}
+		} else {
+			s.Diffs = diffLayer(&live.Latest, l)
+			code := &Code{Status: CodeUnchanged, New: a.CodeSHA256, Size: int64(len(a.Zip))}
+			if live.Latest.Content != nil {
+				code.Old = live.Latest.Content.CodeSha256
+			}
+			if code.Old != code.New {
+				code.Status = CodeChanged
+			}
+			s.Code = code
+			s.Op = OpSame
+			if len(s.Diffs) > 0 || code.Status == CodeChanged {
+				s.Op = OpUpdate
+			}
+		}
+		if s.Op == OpSame {
+			layerARN[l.Key] = live.Latest.LayerVersionArn
+		} else {
+			layerARN[l.Key] = pendingLayer(l.Name)
+		}
+		p.Steps = append(p.Steps, s)
+	}
+
 	byName := map[string]*LiveFunction{}
 	for i := range st.Functions {
 		byName[st.Functions[i].Configuration.FunctionName] = &st.Functions[i]
 	}
-	caps := &st.Capabilities
-	p.Refusals = append(p.Refusals, unsupported(spec, caps)...)
-	p.Warnings = append(p.Warnings, ignored(spec, caps)...)
-
 	wanted := map[string]bool{}
 	for _, fn := range spec.Functions {
 		wanted[fn.Name] = true
@@ -247,12 +205,12 @@ func NewPlan(spec *manifest.Spec, pkgs *Packages, st *State) (*Plan, error) {
 		if a == nil {
 			return nil, fmt.Errorf("plan function %s: no package", fn.Key)
 		}
-		w := want(spec, fn, a)
-		if w.Layers == nil && len(fn.Layers) > 0 {
-			// Refused above: service layers have no ARN before they are published.
-			w.Layers = []string{}
+		w := want(spec, fn, a, layerARN)
+		w.VersionFunction = fn.VersionFunction && st.Supports(FeatureVersions)
+		if !st.Supports(FeatureConcurrency) {
+			w.ReservedConcurrency = nil // refused above when set
 		}
-		s := Step{Kind: "function", Key: fn.Key, Name: fn.Name, want: w, artifact: a}
+		s := Step{Kind: KindFunction, Key: fn.Key, Name: fn.Name, want: w, artifact: a}
 		live := byName[fn.Name]
 		switch {
 		case live == nil:
@@ -279,16 +237,16 @@ func NewPlan(spec *manifest.Spec, pkgs *Packages, st *State) (*Plan, error) {
 			default:
 				s.Op = OpSame
 			}
-			if s.Op != OpReplace && !caps.HasFeature(FeatureTags) {
-				for _, d := range s.Diffs {
-					if strings.HasPrefix(d.Path, "tags.") {
-						p.Refusals = append(p.Refusals, fmt.Sprintf(
-							"function %s: its tags changed, and this server cannot change the tags of an existing function yet (TagResource is not supported)", fn.Name))
-						break
-					}
-				}
+			if s.Op != OpReplace && !st.Supports(FeatureTags) && changed(s.Diffs, "tags") {
+				p.Refusals = append(p.Refusals, fmt.Sprintf(
+					"function %s: its tags changed, and this server cannot change the tags of an existing function yet (TagResource is not supported)", fn.Name))
+			}
+			if st.Supports(FeatureTags) && changed(s.Diffs, "tags") {
+				p.Refusals = append(p.Refusals, fmt.Sprintf(
+					"function %s: its tags changed; changing the tags of an existing function is not done by this version of lambdad deploy yet", fn.Name))
 			}
 		}
+		s.Publish = w.VersionFunction && s.Op != OpSame
 		p.Steps = append(p.Steps, s)
 	}
 	for i := range st.Functions {
@@ -302,7 +260,7 @@ func NewPlan(spec *manifest.Spec, pkgs *Packages, st *State) (*Plan, error) {
 				"function %s has the service's name prefix but was not deployed by it (no %s/%s tags); left alone", name, TagService, TagStage))
 			continue
 		}
-		p.Steps = append(p.Steps, Step{Op: OpDelete, Kind: "function", Name: name, live: f})
+		p.Steps = append(p.Steps, Step{Op: OpDelete, Kind: KindFunction, Name: name, live: f})
 	}
 	for _, s := range p.Steps {
 		switch s.Op {
@@ -324,19 +282,21 @@ func NewPlan(spec *manifest.Spec, pkgs *Packages, st *State) (*Plan, error) {
 	return p, nil
 }
 
-// want is the configuration spec asks for function fn packaged in a.
-func want(spec *manifest.Spec, fn manifest.Function, a *Artifact) *desired {
+// want is the configuration spec asks for function fn packaged in a;
+// layerARN resolves the service's layers.
+func want(spec *manifest.Spec, fn manifest.Function, a *Artifact, layerARN map[string]string) *desired {
 	w := &desired{
-		Name:             fn.Name,
-		Handler:          fn.Handler,
-		Runtime:          fn.Runtime,
-		Description:      fn.Description,
-		Architecture:     fn.Architecture,
-		MemorySize:       fn.MemorySize,
-		Timeout:          fn.Timeout,
-		EphemeralStorage: fn.EphemeralStorageSize,
-		Environment:      fn.Environment,
-		Tags:             map[string]string{},
+		Name:                fn.Name,
+		Handler:             fn.Handler,
+		Runtime:             fn.Runtime,
+		Description:         fn.Description,
+		Architecture:        fn.Architecture,
+		MemorySize:          fn.MemorySize,
+		Timeout:             fn.Timeout,
+		EphemeralStorage:    fn.EphemeralStorageSize,
+		Environment:         fn.Environment,
+		Tags:                map[string]string{},
+		ReservedConcurrency: fn.ReservedConcurrency,
 	}
 	if a.Handler != "" {
 		w.Handler = a.Handler
@@ -350,6 +310,8 @@ func want(spec *manifest.Spec, fn manifest.Function, a *Artifact) *desired {
 	for _, l := range fn.Layers {
 		if l.ARN != "" {
 			w.Layers = append(w.Layers, l.ARN)
+		} else if arn := layerARN[l.Layer]; arn != "" {
+			w.Layers = append(w.Layers, arn)
 		}
 	}
 	for k, v := range fn.Tags {
@@ -363,40 +325,51 @@ func want(spec *manifest.Spec, fn manifest.Function, a *Artifact) *desired {
 // unsupported lists what spec asks for that this server (or this version
 // of deploy) cannot do; any of them refuses the whole deploy before a
 // change is made.
-func unsupported(spec *manifest.Spec, caps *client.Capabilities) []string {
+func unsupported(spec *manifest.Spec, st *State) []string {
 	var out []string
-	notYet := func(feature, what string) string {
-		if caps.HasFeature(feature) {
+	caps := &st.Capabilities
+	// notYet explains a setting that needs feature: not offered by the
+	// server, or offered but not applied by deploy (applied is false).
+	notYet := func(feature, what string, applied bool) string {
+		if !st.Supports(feature) {
+			return what + ": not supported by this server yet (" + feature + " not served)"
+		}
+		if !applied {
 			return what + ": served by this server but not applied by this version of lambdad deploy yet"
 		}
-		return what + ": not supported by this server yet (capability " + feature + " not advertised)"
+		return ""
+	}
+	add := func(s string) {
+		if s != "" {
+			out = append(out, s)
+		}
 	}
 	if len(spec.Layers) > 0 {
 		keys := make([]string, 0, len(spec.Layers))
 		for _, l := range spec.Layers {
 			keys = append(keys, l.Key)
 		}
-		out = append(out, notYet(FeatureLayers, "layers ("+strings.Join(keys, ", ")+"): publishing layers"))
+		add(notYet(FeatureLayers, "layers ("+strings.Join(keys, ", ")+"): publishing layers", true))
 	}
 	for _, fn := range spec.Functions {
 		at := "function " + fn.Key + ": "
 		if !caps.HasRuntime(fn.Runtime) {
 			out = append(out, fmt.Sprintf("%sruntime %s is not available on this server (available: %s)", at, fn.Runtime, strings.Join(caps.Runtimes, ", ")))
 		}
-		if len(fn.Layers) > 0 {
-			out = append(out, at+notYet(FeatureLayers, "layers"))
+		if len(fn.Layers) > 0 && !st.Supports(FeatureLayers) {
+			add(at + notYet(FeatureLayers, "layers", true))
 		}
-		if fn.ReservedConcurrency != nil {
-			out = append(out, at+notYet(FeatureConcurrency, "reservedConcurrency"))
+		if fn.ReservedConcurrency != nil && !st.Supports(FeatureConcurrency) {
+			add(at + notYet(FeatureConcurrency, "reservedConcurrency", true))
 		}
 		if fn.ProvisionedConcurrency > 0 {
-			out = append(out, at+notYet(FeatureConcurrency, "provisionedConcurrency"))
+			add(at + notYet(FeatureConcurrency, "provisionedConcurrency", false))
 		}
 		if fn.MaximumEventAge != nil || fn.MaximumRetryAttempts != nil || fn.Destinations != nil {
-			out = append(out, at+notYet(FeatureEventInvokeConfig, "maximumEventAge/maximumRetryAttempts/destinations (asynchronous invocation configuration)"))
+			add(at + notYet(FeatureEventInvokeConfig, "maximumEventAge/maximumRetryAttempts/destinations (asynchronous invocation configuration)", false))
 		}
 		if fn.URL != nil {
-			out = append(out, at+notYet(FeatureFunctionURLs, "url (function URL)"))
+			add(at + notYet(FeatureFunctionURLs, "url (function URL)", false))
 		}
 		for i, ev := range fn.Events {
 			if !caps.HasEvent(ev.Type) {
@@ -413,7 +386,7 @@ func unsupported(spec *manifest.Spec, caps *client.Capabilities) []string {
 
 // ignored lists settings accepted but not applied on this server; none of
 // them changes what a function computes.
-func ignored(spec *manifest.Spec, caps *client.Capabilities) []string {
+func ignored(spec *manifest.Spec, st *State) []string {
 	var out []string
 	var versioned, retention, nologs []string
 	for _, fn := range spec.Functions {
@@ -427,12 +400,8 @@ func ignored(spec *manifest.Spec, caps *client.Capabilities) []string {
 			nologs = append(nologs, fn.Key)
 		}
 	}
-	if len(versioned) > 0 {
-		if caps.HasFeature(FeatureVersions) {
-			out = append(out, "versionFunctions: publishing a version per deploy is not done by this version of lambdad deploy yet; $LATEST is deployed ("+strings.Join(versioned, ", ")+")")
-		} else {
-			out = append(out, "versionFunctions: this server does not publish versions yet; $LATEST is deployed ("+strings.Join(versioned, ", ")+")")
-		}
+	if len(versioned) > 0 && !st.Supports(FeatureVersions) {
+		out = append(out, "versionFunctions: this server does not publish versions yet; $LATEST is deployed ("+strings.Join(versioned, ", ")+")")
 	}
 	if len(retention) > 0 {
 		out = append(out, "logRetentionInDays: not applied per function; the server's log retention applies ("+strings.Join(retention, ", ")+")")

@@ -19,7 +19,7 @@ var update = flag.Bool("update", false, "rewrite the golden files of TestPlanGol
 // against the live state in live.json and compares the rendered plan (text
 // and JSON) with testdata/plan/<case>.golden. In live.json a CodeSha256 of
 // "@key" stands for the hash of function key's local package (deployed code
-// equal to the local one).
+// equal to the local one), and "@layer:key" for layer key's.
 func TestPlanGolden(t *testing.T) {
 	dirs, err := filepath.Glob(filepath.Join("testdata", "plan", "*", "serverless.yml"))
 	if err != nil || len(dirs) == 0 {
@@ -45,6 +45,16 @@ func TestPlanGolden(t *testing.T) {
 			var st deploy.State
 			if err := json.Unmarshal(b, &st); err != nil {
 				t.Fatalf("live.json: %v", err)
+			}
+			for i := range st.Layers {
+				c := st.Layers[i].Latest.Content
+				if key, ok := strings.CutPrefix(c.CodeSha256, "@layer:"); ok {
+					a := pkgs.Layers[key]
+					if a == nil {
+						t.Fatalf("live.json: no package for %s", c.CodeSha256)
+					}
+					c.CodeSha256 = a.CodeSHA256
+				}
 			}
 			for i := range st.Functions {
 				c := &st.Functions[i].Configuration

@@ -102,6 +102,9 @@ func stepInfo(s *Step) string {
 			parts = append(parts, "code: unchanged "+shortSHA(s.Code.New))
 		}
 	}
+	if s.Publish {
+		parts = append(parts, "publish version")
+	}
 	if len(parts) == 0 {
 		return ""
 	}
@@ -175,10 +178,11 @@ type Info struct {
 
 // FunctionInfo is one deployed function of a service.
 type FunctionInfo struct {
-	Key          string `json:"key,omitempty"` // manifest key, when known
-	Name         string `json:"name"`
-	State        string `json:"state"`
-	LastUpdate   string `json:"lastUpdateStatus,omitempty"`
+	Key        string `json:"key,omitempty"` // manifest key, when known
+	Name       string `json:"name"`
+	State      string `json:"state"`
+	LastUpdate string `json:"lastUpdateStatus,omitempty"`
+	// Version is the latest published version, else $LATEST.
 	Version      string `json:"version"`
 	Runtime      string `json:"runtime"`
 	MemorySize   int    `json:"memorySize"`
@@ -193,9 +197,13 @@ func NewInfo(st *State, service, stage, region, endpoint string, keys map[string
 	in := &Info{Service: service, Stage: stage, Region: region, Endpoint: endpoint, Functions: []FunctionInfo{}}
 	for _, f := range st.Owned(service, stage) {
 		c := f.Configuration
+		version := c.Version
+		if f.LatestVersion != "" {
+			version = f.LatestVersion
+		}
 		in.Functions = append(in.Functions, FunctionInfo{
 			Key: keys[c.FunctionName], Name: c.FunctionName, State: c.State, LastUpdate: c.LastUpdateStatus,
-			Version: c.Version, Runtime: c.Runtime, MemorySize: c.MemorySize, Timeout: c.Timeout,
+			Version: version, Runtime: c.Runtime, MemorySize: c.MemorySize, Timeout: c.Timeout,
 			CodeSize: c.CodeSize, LastModified: c.LastModified,
 		})
 	}

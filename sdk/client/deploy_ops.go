@@ -2,7 +2,10 @@ package client
 
 import (
 	"context"
+	"errors"
+	"net/url"
 	"slices"
+	"strconv"
 )
 
 // Capabilities are what a lambdad server supports, from
@@ -93,4 +96,153 @@ func (c *Client) PatchFunctionConfiguration(ctx context.Context, name string, p 
 	}
 	var out FunctionConfiguration
 	return &out, c.do(ctx, "PUT", functionPath(name)+"/configuration", nil, body, &out)
+}
+
+// Served reports whether the server serves method on path at all: any
+// answer but UnknownOperationException (a missing resource, a validation
+// error, success) means it does. It lets a client tell "not supported by
+// this server" from "not found".
+func (c *Client) Served(ctx context.Context, method, path string) (bool, error) {
+	err := c.do(ctx, method, path, nil, nil, nil)
+	var ae *APIError
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &ae):
+		return ae.Type != "UnknownOperationException", nil
+	}
+	return false, err
+}
+
+// LayerVersion is a published layer version.
+type LayerVersion struct {
+	LayerArn                string               `json:"LayerArn,omitempty"`
+	LayerVersionArn         string               `json:"LayerVersionArn"`
+	Version                 int64                `json:"Version"`
+	Description             string               `json:"Description"`
+	CreatedDate             string               `json:"CreatedDate"`
+	CompatibleRuntimes      []string             `json:"CompatibleRuntimes,omitempty"`
+	CompatibleArchitectures []string             `json:"CompatibleArchitectures,omitempty"`
+	LicenseInfo             string               `json:"LicenseInfo,omitempty"`
+	Content                 *LayerVersionContent `json:"Content,omitempty"`
+}
+
+// LayerVersionContent is where a layer version's zip is and its hash.
+type LayerVersionContent struct {
+	Location   string `json:"Location"`
+	CodeSha256 string `json:"CodeSha256"`
+	CodeSize   int64  `json:"CodeSize"`
+}
+
+// PublishLayerVersionInput publishes a layer version from a zip.
+type PublishLayerVersionInput struct {
+	ZipFile                 []byte   `json:"-"`
+	Description             string   `json:"Description,omitempty"`
+	CompatibleRuntimes      []string `json:"CompatibleRuntimes,omitempty"`
+	CompatibleArchitectures []string `json:"CompatibleArchitectures,omitempty"`
+	LicenseInfo             string   `json:"LicenseInfo,omitempty"`
+}
+
+func layerPath(name string) string { return "/2018-10-31/layers/" + url.PathEscape(name) + "/versions" }
+
+// PublishLayerVersion publishes a new version of layer name.
+func (c *Client) PublishLayerVersion(ctx context.Context, name string, in PublishLayerVersionInput) (*LayerVersion, error) {
+	body := struct {
+		PublishLayerVersionInput
+		Content map[string][]byte `json:"Content"`
+	}{PublishLayerVersionInput: in, Content: map[string][]byte{"ZipFile": in.ZipFile}}
+	var out LayerVersion
+	return &out, c.do(ctx, "POST", layerPath(name), nil, body, &out)
+}
+
+// ListLayerVersions returns every version of layer name (newest first, as
+// the server orders them), following pagination; none for an unknown layer.
+func (c *Client) ListLayerVersions(ctx context.Context, name string) ([]LayerVersion, error) {
+	var all []LayerVersion
+	q := url.Values{}
+	for {
+		var page struct {
+			LayerVersions []LayerVersion `json:"LayerVersions"`
+			NextMarker    string         `json:"NextMarker"`
+		}
+		if err := c.do(ctx, "GET", layerPath(name), q, nil, &page); err != nil {
+			return nil, err
+		}
+		all = append(all, page.LayerVersions...)
+		if page.NextMarker == "" {
+			return all, nil
+		}
+		q.Set("Marker", page.NextMarker)
+	}
+}
+
+// GetLayerVersion returns version n of layer name, with its Content.
+func (c *Client) GetLayerVersion(ctx context.Context, name string, n int64) (*LayerVersion, error) {
+	var out LayerVersion
+	return &out, c.do(ctx, "GET", layerPath(name)+"/"+strconv.FormatInt(n, 10), nil, nil, &out)
+}
+
+// DeleteLayerVersion deletes version n of layer name.
+func (c *Client) DeleteLayerVersion(ctx context.Context, name string, n int64) error {
+	return c.do(ctx, "DELETE", layerPath(name)+"/"+strconv.FormatInt(n, 10), nil, nil, nil)
+}
+
+// GetFunctionConcurrency returns the reserved concurrency of function name;
+// nil when none is reserved.
+func (c *Client) GetFunctionConcurrency(ctx context.Context, name string) (*int, error) {
+	var out struct {
+		ReservedConcurrentExecutions *int `json:"ReservedConcurrentExecutions"`
+	}
+	err := c.do(ctx, "GET", "/2019-09-30/functions/"+url.PathEscape(name)+"/concurrency", nil, nil, &out)
+	return out.ReservedConcurrentExecutions, err
+}
+
+// PutFunctionConcurrency reserves n concurrent executions for function name
+// (0 throttles every invocation).
+func (c *Client) PutFunctionConcurrency(ctx context.Context, name string, n int) error {
+	in := struct {
+		ReservedConcurrentExecutions int `json:"ReservedConcurrentExecutions"`
+	}{n}
+	return c.do(ctx, "PUT", "/2017-10-31/functions/"+url.PathEscape(name)+"/concurrency", nil, in, nil)
+}
+
+// DeleteFunctionConcurrency removes the reserved concurrency of function name.
+func (c *Client) DeleteFunctionConcurrency(ctx context.Context, name string) error {
+	return c.do(ctx, "DELETE", "/2017-10-31/functions/"+url.PathEscape(name)+"/concurrency", nil, nil, nil)
+}
+
+// PublishVersionInput publishes $LATEST as a version.
+type PublishVersionInput struct {
+	// CodeSha256 and RevisionId, when set, must match $LATEST.
+	CodeSha256  string `json:"CodeSha256,omitempty"`
+	Description string `json:"Description,omitempty"`
+	RevisionId  string `json:"RevisionId,omitempty"`
+}
+
+// PublishVersion publishes function name's $LATEST; publishing an unchanged
+// $LATEST returns the existing version.
+func (c *Client) PublishVersion(ctx context.Context, name string, in PublishVersionInput) (*FunctionConfiguration, error) {
+	var out FunctionConfiguration
+	return &out, c.do(ctx, "POST", functionPath(name)+"/versions", nil, in, &out)
+}
+
+// ListVersionsByFunction returns $LATEST and every published version of
+// function name, following pagination.
+func (c *Client) ListVersionsByFunction(ctx context.Context, name string) ([]FunctionConfiguration, error) {
+	var all []FunctionConfiguration
+	q := url.Values{}
+	for {
+		var page struct {
+			Versions   []FunctionConfiguration `json:"Versions"`
+			NextMarker string                  `json:"NextMarker"`
+		}
+		if err := c.do(ctx, "GET", functionPath(name)+"/versions", q, nil, &page); err != nil {
+			return nil, err
+		}
+		all = append(all, page.Versions...)
+		if page.NextMarker == "" {
+			return all, nil
+		}
+		q.Set("Marker", page.NextMarker)
+	}
 }
