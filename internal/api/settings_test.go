@@ -292,6 +292,17 @@ func TestE2EPermissions(t *testing.T) {
 	apiErr(t, err, "ResourceNotFoundException", "The resource you requested does not exist.")
 	_, err = s.client.RemovePermission(ctx, &awslambda.RemovePermissionInput{FunctionName: aws.String("perm"), StatementId: aws.String("s3")})
 	apiErr(t, err, "ResourceNotFoundException", "No policy is associated with the given resource.")
+
+	// DeleteFunction removes every policy with the function.
+	if _, err := add("perm", "", "again", "s3.amazonaws.com", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.client.DeleteFunction(ctx, &awslambda.DeleteFunctionInput{FunctionName: aws.String("perm")}); err != nil {
+		t.Fatal(err)
+	}
+	newActive(t, s, "perm")
+	_, err = s.client.GetPolicy(ctx, &awslambda.GetPolicyInput{FunctionName: aws.String("perm")})
+	apiErr(t, err, "ResourceNotFoundException", "The resource you requested does not exist.")
 }
 
 func TestE2EEventInvokeConfig(t *testing.T) {

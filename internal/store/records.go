@@ -161,12 +161,12 @@ func (s *Store) Records(ctx context.Context, kind Kind, owner string) ([]Entry, 
 				continue
 			}
 			o, err1 := UnescapeKey(parts[1])
-			id, err2 := UnescapeKey(parts[2])
+			id, err2 := "", error(nil)
+			if parts[2] != "=" {
+				id, err2 = UnescapeKey(parts[2])
+			}
 			if err1 != nil || err2 != nil {
 				continue
-			}
-			if parts[2] == "=" {
-				id = ""
 			}
 			out = append(out, Entry{Owner: o, ID: id, Value: append([]byte(nil), e.Value()...), Revision: e.Revision()})
 		}
