@@ -33,6 +33,22 @@ func (s *server) startLines(t *testing.T, function string) []string {
 	return ids
 }
 
+// logLines returns every stored log line of function.
+func (s *server) logLines(t *testing.T, function string) []string {
+	t.Helper()
+	var lines []string
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := s.d.Logs().Read(ctx, logstore.Query{Groups: []string{"/aws/lambda/" + function}}, func(r logs.Record) error {
+		lines = append(lines, strings.TrimSuffix(string(r.Message), "\n"))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lines
+}
+
 func TestAsyncInvoke(t *testing.T) {
 	s := startServer(t, t.TempDir(), func(c *config.Config) {
 		c.AsyncRetryDelays = []time.Duration{20 * time.Millisecond, 40 * time.Millisecond}
