@@ -20,8 +20,10 @@ var ErrRefused = errors.New("the plan asks for what this server cannot do")
 //  1. layers to publish (a new version each);
 //  2. functions to create, replace and update, with the new layer
 //     versions' ARNs;
-//  3. function-level settings: reserved concurrency, then a published
-//     version when versionFunctions is on and the function changed;
+//  3. function-level settings: reserved concurrency, asynchronous
+//     invocation (maximum event age, retries, destinations), tags, then a
+//     published version when versionFunctions is on and the function
+//     changed;
 //  4. functions to delete.
 //
 // Code is uploaded only when its CodeSha256 differs from the deployed one,
@@ -112,6 +114,24 @@ func Apply(ctx context.Context, c *client.Client, p *Plan, progress io.Writer) e
 				return err
 			}
 		}
+		w := s.want
+		hasEIC := w.MaximumEventAge != nil || w.MaximumRetryAttempts != nil || w.OnSuccess != "" || w.OnFailure != ""
+		if s.Op == OpUpdate && (changed(s.Diffs, "maximumEventAge") || changed(s.Diffs, "maximumRetryAttempts") || changed(s.Diffs, "destinations")) ||
+			s.Op != OpUpdate && hasEIC {
+			if err := run(s, "configuring asynchronous invocation of", func() error {
+				if !hasEIC {
+					return c.DeleteFunctionEventInvokeConfig(ctx, s.Name)
+				}
+				return putEventInvokeConfig(ctx, c, s.Name, w)
+			}); err != nil {
+				return err
+			}
+		}
+		if s.Op == OpUpdate && changed(s.Diffs, "tags") {
+			if err := run(s, "tagging", func() error { return retag(ctx, c, s) }); err != nil {
+				return err
+			}
+		}
 		if s.Publish {
 			if err := run(s, "publishing a version of", func() error {
 				v, err := c.PublishVersion(ctx, s.Name, client.PublishVersionInput{CodeSha256: s.artifact.CodeSHA256})
@@ -159,6 +179,10 @@ func done(label string) string {
 		return "version published"
 	case "setting concurrency of":
 		return "concurrency set"
+	case "configuring asynchronous invocation of":
+		return "asynchronous invocation configured"
+	case "tagging":
+		return "tagged"
 	}
 	return "done"
 }
@@ -219,6 +243,65 @@ func update(ctx context.Context, c *client.Client, s *Step) error {
 	}
 	_, err := c.WaitActive(ctx, s.Name)
 	return err
+}
+
+// putEventInvokeConfig sets the asynchronous invocation configuration w
+// asks for; destinations that are function names become their ARNs.
+func putEventInvokeConfig(ctx context.Context, c *client.Client, name string, w *desired) error {
+	in := client.EventInvokeConfig{MaximumEventAgeInSeconds: w.MaximumEventAge, MaximumRetryAttempts: w.MaximumRetryAttempts}
+	arn := func(dest string) (*client.Destination, error) {
+		if dest == "" {
+			return nil, nil
+		}
+		if strings.HasPrefix(dest, "arn:") {
+			return &client.Destination{Destination: dest}, nil
+		}
+		f, err := c.GetFunctionConfiguration(ctx, dest)
+		if err != nil {
+			return nil, fmt.Errorf("destination %s: %w", dest, err)
+		}
+		return &client.Destination{Destination: f.FunctionArn}, nil
+	}
+	if w.OnSuccess != "" || w.OnFailure != "" {
+		var dc client.DestinationConfig
+		var err error
+		if dc.OnSuccess, err = arn(w.OnSuccess); err != nil {
+			return err
+		}
+		if dc.OnFailure, err = arn(w.OnFailure); err != nil {
+			return err
+		}
+		in.DestinationConfig = &dc
+	}
+	_, err := c.PutFunctionEventInvokeConfig(ctx, name, in)
+	return err
+}
+
+// retag applies the tag diffs of s.
+func retag(ctx context.Context, c *client.Client, s *Step) error {
+	arn := s.live.Configuration.FunctionArn
+	set := map[string]string{}
+	var remove []string
+	for _, d := range s.Diffs {
+		key, ok := strings.CutPrefix(d.Path, "tags.")
+		if !ok {
+			continue
+		}
+		if d.Kind == DiffDelete {
+			remove = append(remove, key)
+		} else {
+			set[key] = s.want.Tags[key]
+		}
+	}
+	if len(set) > 0 {
+		if err := c.TagResource(ctx, arn, set); err != nil {
+			return err
+		}
+	}
+	if len(remove) > 0 {
+		return c.UntagResource(ctx, arn, remove)
+	}
+	return nil
 }
 
 // configurationPatch is the UpdateFunctionConfiguration request for the

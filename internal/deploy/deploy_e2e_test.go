@@ -229,6 +229,19 @@ func TestDeployLifecycle(t *testing.T) {
 		}
 	}
 
+	// Function-level settings.
+	if rc, err := c.GetFunctionConcurrency(t.Context(), "e2esvc-dev-greet"); err != nil || rc == nil || *rc != 5 {
+		t.Errorf("greet reserved concurrency = %v, %v; want 5", rc, err)
+	}
+	eic, err := c.GetFunctionEventInvokeConfig(t.Context(), "e2esvc-dev-count")
+	if err != nil || eic == nil || eic.MaximumRetryAttempts == nil || *eic.MaximumRetryAttempts != 0 ||
+		eic.DestinationConfig == nil || eic.DestinationConfig.OnFailure == nil || !strings.HasSuffix(eic.DestinationConfig.OnFailure.Destination, ":function:e2esvc-dev-greet") {
+		t.Errorf("count event invoke config = %+v, %v", eic, err)
+	}
+	if f, err := c.GetFunction(t.Context(), "e2esvc-dev-hello"); err != nil || f.Tags["tier"] != "gold" {
+		t.Errorf("hello tags = %v, %v", f.Tags, err)
+	}
+
 	// Change greet's memory and count's code.
 	yml := filepath.Join(dir, "serverless.yml")
 	b, _ := os.ReadFile(yml)

@@ -86,6 +86,32 @@ func diffFunction(live *LiveFunction, w *desired) (diffs []Diff, replace []strin
 		diffs = append(diffs, change("reservedConcurrency", old, new))
 	}
 
+	var eic client.EventInvokeConfig
+	if live.EventInvokeConfig != nil {
+		eic = *live.EventInvokeConfig
+	}
+	if old, new := optInt(eic.MaximumEventAgeInSeconds), optInt(w.MaximumEventAge); old != new {
+		diffs = append(diffs, change("maximumEventAge", old, new))
+	}
+	if old, new := optInt(eic.MaximumRetryAttempts), optInt(w.MaximumRetryAttempts); old != new {
+		diffs = append(diffs, change("maximumRetryAttempts", old, new))
+	}
+	var onSuccess, onFailure string
+	if dc := eic.DestinationConfig; dc != nil {
+		if dc.OnSuccess != nil {
+			onSuccess = destinationName(dc.OnSuccess.Destination)
+		}
+		if dc.OnFailure != nil {
+			onFailure = destinationName(dc.OnFailure.Destination)
+		}
+	}
+	if onSuccess != w.OnSuccess {
+		diffs = append(diffs, change("destinations.onSuccess", onSuccess, w.OnSuccess))
+	}
+	if onFailure != w.OnFailure {
+		diffs = append(diffs, change("destinations.onFailure", onFailure, w.OnFailure))
+	}
+
 	for _, k := range unionKeys(live.Tags, w.Tags) {
 		old, inOld := live.Tags[k]
 		new, inNew := w.Tags[k]

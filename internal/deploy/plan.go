@@ -145,6 +145,11 @@ type desired struct {
 	Tags                map[string]string
 	ReservedConcurrency *int
 	VersionFunction     bool
+	// Asynchronous invocation: nil is the server's default; destinations
+	// are function names (of this service) or ARNs, "" for none.
+	MaximumEventAge      *int
+	MaximumRetryAttempts *int
+	OnSuccess, OnFailure string
 }
 
 // pendingLayer is the placeholder of the ARN of a layer version not
@@ -241,10 +246,6 @@ func NewPlan(spec *manifest.Spec, pkgs *Packages, st *State) (*Plan, error) {
 				p.Refusals = append(p.Refusals, fmt.Sprintf(
 					"function %s: its tags changed, and this server cannot change the tags of an existing function yet (TagResource is not supported)", fn.Name))
 			}
-			if st.Supports(FeatureTags) && changed(s.Diffs, "tags") {
-				p.Refusals = append(p.Refusals, fmt.Sprintf(
-					"function %s: its tags changed; changing the tags of an existing function is not done by this version of lambdad deploy yet", fn.Name))
-			}
 		}
 		s.Publish = w.VersionFunction && s.Op != OpSame
 		p.Steps = append(p.Steps, s)
@@ -301,6 +302,10 @@ func want(spec *manifest.Spec, fn manifest.Function, a *Artifact, layerARN map[s
 	if a.Handler != "" {
 		w.Handler = a.Handler
 	}
+	w.MaximumEventAge, w.MaximumRetryAttempts = fn.MaximumEventAge, fn.MaximumRetryAttempts
+	if d := fn.Destinations; d != nil {
+		w.OnSuccess, w.OnFailure = destination(d.OnSuccess), destination(d.OnFailure)
+	}
 	if w.Architecture == "" {
 		w.Architecture = "x86_64"
 	}
@@ -320,6 +325,27 @@ func want(spec *manifest.Spec, fn manifest.Function, a *Artifact, layerARN map[s
 	w.Tags[TagService] = spec.Service
 	w.Tags[TagStage] = spec.Stage
 	return w
+}
+
+// destination names a destination: the deployed name of a function of the
+// service, the name in a function ARN, or the ARN.
+func destination(d *manifest.Destination) string {
+	switch {
+	case d == nil:
+		return ""
+	case d.Name != "":
+		return d.Name
+	}
+	return destinationName(d.ARN)
+}
+
+// destinationName is the function name (with its qualifier, if any) of a
+// Lambda function ARN; other ARNs are returned unchanged.
+func destinationName(arn string) string {
+	if _, name, ok := strings.Cut(arn, ":function:"); ok {
+		return name
+	}
+	return arn
 }
 
 // unsupported lists what spec asks for that this server (or this version
@@ -365,8 +391,8 @@ func unsupported(spec *manifest.Spec, st *State) []string {
 		if fn.ProvisionedConcurrency > 0 {
 			add(at + notYet(FeatureConcurrency, "provisionedConcurrency", false))
 		}
-		if fn.MaximumEventAge != nil || fn.MaximumRetryAttempts != nil || fn.Destinations != nil {
-			add(at + notYet(FeatureEventInvokeConfig, "maximumEventAge/maximumRetryAttempts/destinations (asynchronous invocation configuration)", false))
+		if (fn.MaximumEventAge != nil || fn.MaximumRetryAttempts != nil || fn.Destinations != nil) && !st.Supports(FeatureEventInvokeConfig) {
+			add(at + notYet(FeatureEventInvokeConfig, "maximumEventAge/maximumRetryAttempts/destinations (asynchronous invocation configuration)", true))
 		}
 		if fn.URL != nil {
 			add(at + notYet(FeatureFunctionURLs, "url (function URL)", false))

@@ -62,6 +62,9 @@ type LiveFunction struct {
 	// LatestVersion is the highest published version; empty when none (or
 	// the server has no versions).
 	LatestVersion string `json:"latestVersion,omitempty"`
+	// EventInvokeConfig is the asynchronous invocation configuration of
+	// $LATEST; nil when it has none (or the server has none).
+	EventInvokeConfig *client.EventInvokeConfig `json:"eventInvokeConfig,omitempty"`
 }
 
 // LiveLayer is the latest version of a published layer.
@@ -178,6 +181,11 @@ func readFunction(ctx context.Context, c *client.Client, st *State, name string)
 	lf := &LiveFunction{Configuration: g.Configuration, Tags: g.Tags}
 	if st.Supports(FeatureConcurrency) {
 		if lf.ReservedConcurrency, err = c.GetFunctionConcurrency(ctx, name); err != nil {
+			return nil, err
+		}
+	}
+	if st.Supports(FeatureEventInvokeConfig) {
+		if lf.EventInvokeConfig, err = c.GetFunctionEventInvokeConfig(ctx, name); err != nil {
 			return nil, err
 		}
 	}

@@ -246,3 +246,70 @@ func (c *Client) ListVersionsByFunction(ctx context.Context, name string) ([]Fun
 		q.Set("Marker", page.NextMarker)
 	}
 }
+
+func tagsPath(arn string) string { return "/2017-03-31/tags/" + url.PathEscape(arn) }
+
+// TagResource adds or changes tags of the function with ARN arn.
+func (c *Client) TagResource(ctx context.Context, arn string, tags map[string]string) error {
+	in := struct {
+		Tags map[string]string `json:"Tags"`
+	}{tags}
+	return c.do(ctx, "POST", tagsPath(arn), nil, in, nil)
+}
+
+// UntagResource removes the tags keys from the function with ARN arn.
+func (c *Client) UntagResource(ctx context.Context, arn string, keys []string) error {
+	return c.do(ctx, "DELETE", tagsPath(arn), url.Values{"tagKeys": keys}, nil, nil)
+}
+
+// EventInvokeConfig configures asynchronous invocation of a function: nil
+// members are the server's defaults.
+type EventInvokeConfig struct {
+	FunctionArn              string             `json:"FunctionArn,omitempty"`
+	MaximumRetryAttempts     *int               `json:"MaximumRetryAttempts,omitempty"`
+	MaximumEventAgeInSeconds *int               `json:"MaximumEventAgeInSeconds,omitempty"`
+	DestinationConfig        *DestinationConfig `json:"DestinationConfig,omitempty"`
+}
+
+// DestinationConfig holds the destinations of asynchronous invocations.
+type DestinationConfig struct {
+	OnSuccess *Destination `json:"OnSuccess,omitempty"`
+	OnFailure *Destination `json:"OnFailure,omitempty"`
+}
+
+// Destination is a destination ARN ("" = none).
+type Destination struct {
+	Destination string `json:"Destination,omitempty"`
+}
+
+func eventInvokeConfigPath(name string) string {
+	return "/2019-09-25/functions/" + url.PathEscape(name) + "/event-invoke-config"
+}
+
+// GetFunctionEventInvokeConfig returns the asynchronous invocation
+// configuration of function name's $LATEST; nil when it has none.
+func (c *Client) GetFunctionEventInvokeConfig(ctx context.Context, name string) (*EventInvokeConfig, error) {
+	var out EventInvokeConfig
+	err := c.do(ctx, "GET", eventInvokeConfigPath(name), nil, nil, &out)
+	if IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// PutFunctionEventInvokeConfig replaces the asynchronous invocation
+// configuration of function name's $LATEST.
+func (c *Client) PutFunctionEventInvokeConfig(ctx context.Context, name string, in EventInvokeConfig) (*EventInvokeConfig, error) {
+	in.FunctionArn = ""
+	var out EventInvokeConfig
+	return &out, c.do(ctx, "PUT", eventInvokeConfigPath(name), nil, in, &out)
+}
+
+// DeleteFunctionEventInvokeConfig removes the asynchronous invocation
+// configuration of function name's $LATEST.
+func (c *Client) DeleteFunctionEventInvokeConfig(ctx context.Context, name string) error {
+	return c.do(ctx, "DELETE", eventInvokeConfigPath(name), nil, nil, nil)
+}
