@@ -102,6 +102,18 @@ func TestE2EProvisionedConcurrency(t *testing.T) {
 	if err != nil || out.Status != types.ProvisionedConcurrencyStatusEnumInProgress || aws.ToInt32(out.RequestedProvisionedConcurrentExecutions) != 2 {
 		t.Fatalf("Put = %+v, %v", out, err)
 	}
+	// Provisioned concurrency comes out of the unreserved pool; replacing
+	// a setting does not count the old value.
+	as, err := s.client.GetAccountSettings(ctx, &awslambda.GetAccountSettingsInput{})
+	if err != nil || aws.ToInt32(as.AccountLimit.UnreservedConcurrentExecutions) != 998 {
+		t.Fatalf("UnreservedConcurrentExecutions = %d, %v", aws.ToInt32(as.AccountLimit.UnreservedConcurrentExecutions), err)
+	}
+	if _, err := put("pc", "1", 900); err != nil {
+		t.Fatalf("Put(900) replacing 2: %v", err)
+	}
+	if _, err := put("pc", "1", 2); err != nil {
+		t.Fatal(err)
+	}
 	_, err = put("pc", "live", 1)
 	apiErr(t, err, "ResourceConflictException", "Alias can't be used for Provisioned Concurrency configuration on an already Provisioned version")
 	tgt, err := s.ctl.ResolveInvokeTarget(ctx, "pc", "1")

@@ -70,17 +70,38 @@ func (s *Service) functionOnly(param string) (string, error) {
 	return ref.Name, nil
 }
 
-// reservedTotal sums every function's reserved concurrency except skip's.
-func (s *Service) reservedTotal(ctx context.Context, skip string) (int, error) {
+// committed sums the concurrency taken from the account's unreserved
+// pool by every function except skip: its reserved concurrency, or for a
+// function without one, its provisioned concurrency (except the setting
+// skipFn/skipQualifier, which the caller is replacing).
+func (s *Service) committed(ctx context.Context, skip, skipFn, skipQualifier string) (int, error) {
 	fns, err := s.d.Store.Functions(ctx)
 	if err != nil {
 		return 0, err
 	}
+	reserved := map[string]bool{}
 	total := 0
 	for _, fn := range fns {
-		if fn.Name() != skip && fn.ReservedConcurrency != nil {
-			total += *fn.ReservedConcurrency
+		if fn.ReservedConcurrency != nil {
+			reserved[fn.Name()] = true
+			if fn.Name() != skip {
+				total += *fn.ReservedConcurrency
+			}
 		}
+	}
+	pcs, err := s.d.Store.Records(ctx, store.KindProvisioned, "")
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range pcs {
+		if reserved[e.Owner] || e.Owner == skip || (e.Owner == skipFn && e.ID == skipQualifier) {
+			continue
+		}
+		var pc ProvisionedConcurrencyConfig
+		if err := e.Decode(&pc); err != nil {
+			return 0, err
+		}
+		total += pc.RequestedProvisionedConcurrentExecutions
 	}
 	return total, nil
 }
@@ -107,7 +128,7 @@ func (s *Service) PutFunctionConcurrency(ctx context.Context, param string, in *
 		return nil, err
 	}
 	n := *in.ReservedConcurrentExecutions
-	others, err := s.reservedTotal(ctx, name)
+	others, err := s.committed(ctx, name, "", "")
 	if err != nil {
 		return nil, err
 	}
@@ -249,11 +270,11 @@ func (s *Service) PutProvisionedConcurrencyConfig(ctx context.Context, param, qu
 			return nil, lambda.InvalidParameter(msgPCAboveReservedFmt)
 		}
 	} else {
-		reserved, err := s.reservedTotal(ctx, "")
+		taken, err := s.committed(ctx, "", name, q)
 		if err != nil {
 			return nil, err
 		}
-		unreserved := s.d.ConcurrencyLimit - reserved
+		unreserved := s.d.ConcurrencyLimit - taken
 		if n > unreserved {
 			return nil, lambda.InvalidParameter(msgAboveUnreservedFmt, unreserved)
 		}

@@ -663,10 +663,12 @@ func (s *Service) GetAccountSettings(ctx context.Context) (*AccountSettings, err
 	for _, fn := range fns {
 		out.AccountUsage.FunctionCount++
 		out.AccountUsage.TotalCodeSize += fn.Config.CodeSize
-		if fn.ReservedConcurrency != nil {
-			out.AccountLimit.UnreservedConcurrentExecutions -= *fn.ReservedConcurrency
-		}
 	}
+	taken, err := s.committed(ctx, "", "", "")
+	if err != nil {
+		return nil, err
+	}
+	out.AccountLimit.UnreservedConcurrentExecutions -= taken
 	vs, err := s.d.Store.Records(ctx, store.KindVersion, "")
 	if err != nil {
 		return nil, err
