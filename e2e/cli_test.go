@@ -55,6 +55,25 @@ func TestCLI(t *testing.T) {
 	if _, errs, code = s.cli(t, "create", "bad name", "--runtime", "python3.12", "--handler", "area.handler", "--code", dir); code != 1 || !strings.Contains(errs, "ValidationException") {
 		t.Fatalf("invalid create: %d %s", code, errs)
 	}
+	// Versions, aliases with routing, qualifiers, layers.
+	if out, errs, code = s.cli(t, "publish", "area"); code != 0 || !strings.Contains(out, "published area version 1") {
+		t.Fatalf("publish: %d %s%s", code, out, errs)
+	}
+	if out, errs, code = s.cli(t, "alias", "area", "live", "1"); code != 0 || !strings.Contains(out, `"FunctionVersion": "1"`) {
+		t.Fatalf("alias: %d %s%s", code, out, errs)
+	}
+	if out, errs, code = s.cli(t, "invoke", "area", `{"length":2,"width":3}`, "--qualifier", "live"); code != 0 || strings.TrimSpace(out) != `{"area": 6}` {
+		t.Fatalf("invoke alias: %d %s%s", code, out, errs)
+	}
+	if out, errs, code = s.cli(t, "alias", "area", "live", "1", "--weight", "2=0.5"); code != 1 || !strings.Contains(errs, "InvalidParameterValueException") && !strings.Contains(errs, "ResourceNotFoundException") {
+		t.Fatalf("alias with a weight on a missing version: %d %s%s", code, out, errs)
+	}
+	if out, errs, code = s.cli(t, "alias", "area"); code != 0 || !strings.Contains(out, "live") {
+		t.Fatalf("alias list: %d %s%s", code, out, errs)
+	}
+	if out, errs, code = s.cli(t, "layers"); code != 0 || !strings.Contains(out, "LAYER") {
+		t.Fatalf("layers: %d %s%s", code, out, errs)
+	}
 	if out, errs, code = s.cli(t, "delete", "area"); code != 0 {
 		t.Fatalf("delete: %d %s%s", code, out, errs)
 	}

@@ -40,6 +40,9 @@ func commands() map[string]command {
 		"info":        {"show the deployed functions of a service", runInfo},
 		"remove":      {"delete the deployed functions of a service", runRemove},
 		"dlq":         {"list, show and redrive failed async events", runDLQ},
+		"publish":     {"publish a version of a function", runPublish},
+		"alias":       {"list a function's aliases, or point one at a version (with --weight routing)", runAlias},
+		"layers":      {"list layers, or the versions of one", runLayers},
 	}
 }
 
