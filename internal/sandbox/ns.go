@@ -19,6 +19,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/lambdad/lambdad/internal/sandbox/sbxinit"
 )
@@ -466,7 +467,11 @@ type nsEnv struct {
 	oomSeen atomic.Bool
 	// lastPeak is the cgroup's peak memory read just before its removal.
 	lastPeak atomic.Uint64
-	wg       sync.WaitGroup
+	// hwmPeak is the largest VmHWM seen among the processes; hwmAt the unix
+	// nanos of the last read.
+	hwmPeak atomic.Uint64
+	hwmAt   atomic.Int64
+	wg      sync.WaitGroup
 
 	mu        sync.Mutex
 	listened  bool
@@ -805,6 +810,24 @@ func (e *nsEnv) Stats() Stats {
 	peak := e.cg.peak()
 	if last := e.lastPeak.Load(); last > peak {
 		peak = last
+	}
+	// The cgroup charges only pages first touched inside it: file pages an
+	// interpreter shares with the host page cache are missing, so its
+	// figure can be far below the processes' resident sets. Complement it
+	// with the largest VmHWM among the environment's processes, read at
+	// most once per second (it costs a /proc read per process).
+	now := time.Now().UnixNano()
+	if last := e.hwmAt.Load(); now-last >= int64(plainHWMInterval) && e.hwmAt.CompareAndSwap(last, now) {
+		if pids, err := e.cg.pids(); err == nil {
+			for _, pid := range pids {
+				if kb, ok := plainVmHWM(pid); ok && kb*1024 > e.hwmPeak.Load() {
+					e.hwmPeak.Store(kb * 1024)
+				}
+			}
+		}
+	}
+	if h := e.hwmPeak.Load(); h > peak {
+		peak = h
 	}
 	return Stats{PeakMemoryBytes: peak}
 }
