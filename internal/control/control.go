@@ -121,10 +121,46 @@ func (s *Service) recover() {
 		}
 		return
 	}
+	busy := map[string]bool{}
 	for _, fn := range fns {
 		c := fn.Config
 		if c.State == lambda.StatePending || c.LastUpdateStatus == lambda.UpdateInProgress {
+			busy[c.FunctionName] = true
 			s.provision(c.FunctionName, c.RevisionId)
+		}
+	}
+	s.settleOrphanVersions(busy)
+}
+
+// settleOrphanVersions finishes versions left Pending by a process that
+// stopped between provisioning $LATEST and settling the version published
+// with it: their runtime is checked again and the version flipped.
+func (s *Service) settleOrphanVersions(busy map[string]bool) {
+	ctx := s.ctx
+	es, err := s.d.Store.Records(ctx, store.KindVersion, "")
+	if err != nil {
+		return
+	}
+	for _, e := range es {
+		var v lambda.Function
+		if e.Decode(&v) != nil || v.Config.State != lambda.StatePending || busy[e.Owner] {
+			continue
+		}
+		c := &v.Config
+		var failure error
+		if s.d.CheckRuntime != nil && c.Runtime != "" {
+			failure = s.d.CheckRuntime(c.Runtime)
+		}
+		if failure != nil {
+			c.State, c.StateReason, c.StateReasonCode = lambda.StateFailed, failure.Error(), lambda.ReasonCodeInvalidRuntime
+			c.LastUpdateStatus, c.LastUpdateStatusReason, c.LastUpdateStatusReasonCode = lambda.UpdateFailed, failure.Error(), lambda.ReasonCodeInvalidRuntime
+		} else {
+			c.State, c.StateReason, c.StateReasonCode = lambda.StateActive, "", ""
+			c.LastUpdateStatus, c.LastUpdateStatusReason, c.LastUpdateStatusReasonCode = lambda.UpdateSuccessful, "", ""
+		}
+		c.RevisionId = newRevisionID()
+		if _, err := s.d.Store.UpdateRecord(ctx, store.KindVersion, e.Owner, e.ID, &v, e.Revision); err != nil && ctx.Err() == nil && !errors.Is(err, store.ErrConflict) {
+			s.log.Error("settle version", "function", e.Owner, "version", e.ID, "err", err)
 		}
 	}
 }
