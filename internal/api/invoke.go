@@ -67,8 +67,13 @@ func parseInvoke(r *http.Request, requestID string) (*lambda.InvokeRequest, erro
 	if len(body) == 0 {
 		body = []byte("{}")
 	}
-	var probe any
-	if err := json.Unmarshal(body, &probe); err != nil {
+	// json.Valid does not allocate; decode only to word the error.
+	if !json.Valid(body) {
+		var probe any
+		err := json.Unmarshal(body, &probe)
+		if err == nil {
+			err = errors.New("invalid JSON")
+		}
 		return nil, lambda.InvalidRequestContent("Could not parse request body into json: Could not parse payload into json: " + err.Error())
 	}
 	req.Payload = body
