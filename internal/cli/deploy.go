@@ -169,7 +169,10 @@ func confirm(stdio Stdio) (bool, error) {
 	fmt.Fprint(stdio.Err, "\nApply these changes? [y/N] ")
 	line, err := bufio.NewReader(f).ReadString('\n')
 	if err != nil && line == "" {
-		return false, nil
+		// No answer at all (e.g. stdin is /dev/null): not a "no" a
+		// script could mistake for success.
+		fmt.Fprintln(stdio.Err)
+		return false, fmt.Errorf("no answer on stdin (%v): rerun with --yes to apply without confirmation, or --plan to only show the plan", err)
 	}
 	switch strings.ToLower(strings.TrimSpace(line)) {
 	case "y", "yes":

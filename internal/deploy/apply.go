@@ -133,16 +133,13 @@ func Apply(ctx context.Context, c *client.Client, p *Plan, progress io.Writer) e
 			}
 		}
 		if s.Publish {
-			if err := run(s, "publishing a version of", func() error {
-				v, err := c.PublishVersion(ctx, s.Name, client.PublishVersionInput{CodeSha256: s.artifact.CodeSHA256})
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(progress, "    %s version %s\n", s.Name, v.Version)
-				return nil
-			}); err != nil {
-				return err
+			start := time.Now()
+			v, err := c.PublishVersion(ctx, s.Name, client.PublishVersionInput{CodeSha256: s.artifact.CodeSHA256})
+			if err != nil {
+				fmt.Fprintf(progress, "  ✗ function %s: publishing a version failed: %v\n", s.Name, err)
+				return fmt.Errorf("publish a version of function %s: %w", s.Name, err)
 			}
+			fmt.Fprintf(progress, "  ✓ function %s version %s published (%.1fs)\n", s.Name, v.Version, time.Since(start).Seconds())
 		}
 	}
 	for i := range p.Steps {
@@ -175,8 +172,6 @@ func done(label string) string {
 		return "deleted"
 	case "publishing":
 		return "published"
-	case "publishing a version of":
-		return "version published"
 	case "setting concurrency of":
 		return "concurrency set"
 	case "configuring asynchronous invocation of":
