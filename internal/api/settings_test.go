@@ -264,7 +264,22 @@ func TestE2EPermissions(t *testing.T) {
 	_, err = add("perm", "", "s3", "s3.amazonaws.com", "", "")
 	apiErr(t, err, "ResourceConflictException", "The statement id (s3) provided already exists. Please provide a new statement id, or remove the existing statement.")
 	_, err = add("perm", "", "x", "s3.amazonaws.com", "", "wrong")
-	apiErr(t, err, "PreconditionFailedException", "The Revision Id provided does not match the latest Revision Id. Call the GetPolicy API to retrieve the latest Revision Id")
+	apiErr(t, err, "PreconditionFailedException", "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id")
+	// The policy's RevisionId is the function's, and changes with it.
+	gf, _ := s.client.GetFunction(ctx, &awslambda.GetFunctionInput{FunctionName: aws.String("perm")})
+	if aws.ToString(gf.Configuration.RevisionId) != aws.ToString(p.RevisionId) {
+		t.Fatalf("policy RevisionId %s != function RevisionId %s", aws.ToString(p.RevisionId), aws.ToString(gf.Configuration.RevisionId))
+	}
+	if _, err := add("perm", "", "withrev", "s3.amazonaws.com", "", aws.ToString(p.RevisionId)); err != nil {
+		t.Fatalf("AddPermission(current RevisionId): %v", err)
+	}
+	gf2, _ := s.client.GetFunction(ctx, &awslambda.GetFunctionInput{FunctionName: aws.String("perm")})
+	if aws.ToString(gf2.Configuration.RevisionId) == aws.ToString(gf.Configuration.RevisionId) {
+		t.Fatalf("AddPermission did not change the function's RevisionId")
+	}
+	if _, err := s.client.RemovePermission(ctx, &awslambda.RemovePermissionInput{FunctionName: aws.String("perm"), StatementId: aws.String("withrev"), RevisionId: gf2.Configuration.RevisionId}); err != nil {
+		t.Fatalf("RemovePermission(current RevisionId): %v", err)
+	}
 	_, err = add("perm", "$LATEST", "x", "s3.amazonaws.com", "", "")
 	apiErr(t, err, "InvalidParameterValueException", "We currently do not support adding policies for $LATEST.")
 	_, err = add("perm", "", "x", "not a principal!", "", "")
@@ -412,4 +427,22 @@ func TestE2ETerraformReads(t *testing.T) {
 	}
 	_, err = s.client.GetFunctionCodeSigningConfig(ctx, &awslambda.GetFunctionCodeSigningConfigInput{FunctionName: aws.String("nope")})
 	apiErr(t, err, "ResourceNotFoundException", "Function not found: "+arnPrefix+"nope")
+}
+
+// TestE2EPermissionWhilePending checks that a policy change during
+// provisioning (it changes the function's RevisionId) does not leave the
+// function Pending.
+func TestE2EPermissionWhilePending(t *testing.T) {
+	s := startServer(t, t.TempDir(), nil)
+	ctx := t.Context()
+	in := createInput("slow", gatedRuntime, handlerZip(t))
+	if _, err := s.client.CreateFunction(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.client.AddPermission(ctx, &awslambda.AddPermissionInput{FunctionName: aws.String("slow"), StatementId: aws.String("s"),
+		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("s3.amazonaws.com")}); err != nil {
+		t.Fatal(err)
+	}
+	s.gate.open()
+	waitActive(t, s, "slow")
 }

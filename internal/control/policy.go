@@ -31,7 +31,6 @@ const (
 	msgBadPrincipal          = "The provided principal was invalid. Please check the principal and try again."
 	msgSidExistsFmt          = "The statement id (%s) provided already exists. Please provide a new statement id, or remove the existing statement."
 	msgSidMissingFmt         = "Statement %s is not found in resource policy."
-	msgPolicyRevision        = "The Revision Id provided does not match the latest Revision Id. Call the GetPolicy API to retrieve the latest Revision Id"
 	msgLayerPolicyRevision   = "The Revision Id provided does not match the latest Revision Id. Call the GetLayerPolicy API to retrieve the latest Revision Id"
 	errTypePolicyLengthExcdd = "PolicyLengthExceededException"
 	maxPolicyBytes           = 20480
@@ -159,7 +158,83 @@ func (s *Service) policyTarget(ctx context.Context, param, qualifier string) (st
 	default:
 		return "", "", lambda.FunctionNotFound(s.qarn(name, q))
 	}
+	if q == lambda.VersionLatest {
+		q = "" // $LATEST's policy is the function's
+	}
 	return name, q, nil
+}
+
+// resourceRevision returns the RevisionId of what a function policy is
+// attached to ($LATEST, a version or an alias): AWS reports it as the
+// policy's RevisionId and checks AddPermission/RemovePermission's
+// RevisionId against it [obs].
+func (s *Service) resourceRevision(ctx context.Context, name, q string) (string, error) {
+	switch {
+	case q == "":
+		fn, _, err := s.d.Store.Function(ctx, name)
+		if errors.Is(err, store.ErrNotFound) {
+			return "", lambda.FunctionNotFound(s.arn(name))
+		} else if err != nil {
+			return "", err
+		}
+		return fn.Config.RevisionId, nil
+	case isVersionNumber(q):
+		v, err := s.version(ctx, name, q)
+		if err != nil {
+			return "", err
+		}
+		return v.Config.RevisionId, nil
+	default:
+		a, _, err := s.alias(ctx, name, q)
+		if err != nil {
+			return "", err
+		}
+		return a.RevisionId, nil
+	}
+}
+
+// bumpResourceRevision gives the policy's resource a new RevisionId, as
+// every policy change does on AWS [obs].
+func (s *Service) bumpResourceRevision(ctx context.Context, name, q string) error {
+	switch {
+	case q == "":
+		fn, err := s.mutate(ctx, name, func(fn *lambda.Function) error {
+			fn.Config.RevisionId = newRevisionID()
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		// Provisioning in flight gives up when the record's RevisionId
+		// changes: hand it the new one.
+		if c := fn.Config; c.State == lambda.StatePending || c.LastUpdateStatus == lambda.UpdateInProgress {
+			s.schedule(name, c.RevisionId)
+		}
+		return nil
+	case isVersionNumber(q):
+		for {
+			var v lambda.Function
+			rev, err := s.d.Store.Record(ctx, store.KindVersion, name, q, &v)
+			if err != nil {
+				return err
+			}
+			v.Config.RevisionId = newRevisionID()
+			if _, err := s.d.Store.UpdateRecord(ctx, store.KindVersion, name, q, &v, rev); !errors.Is(err, store.ErrConflict) {
+				return err
+			}
+		}
+	default:
+		for {
+			a, rev, err := s.alias(ctx, name, q)
+			if err != nil {
+				return err
+			}
+			a.RevisionId = newRevisionID()
+			if _, err := s.d.Store.UpdateRecord(ctx, store.KindAlias, name, q, a, rev); !errors.Is(err, store.ErrConflict) {
+				return err
+			}
+		}
+	}
 }
 
 // AddPermission adds a statement to the policy of a function, version or
@@ -237,7 +312,19 @@ func (s *Service) AddPermission(ctx context.Context, param, qualifier string, in
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.addStatement(ctx, store.KindPolicy, name, q, *in.StatementId, in.RevisionId, b, msgPolicyRevision); err != nil {
+	if in.RevisionId != "" {
+		cur, err := s.resourceRevision(ctx, name, q)
+		if err != nil {
+			return nil, err
+		}
+		if cur != in.RevisionId {
+			return nil, lambda.PreconditionFailed()
+		}
+	}
+	if _, err := s.addStatement(ctx, store.KindPolicy, name, q, *in.StatementId, "", b, ""); err != nil {
+		return nil, err
+	}
+	if err := s.bumpResourceRevision(ctx, name, q); err != nil {
 		return nil, err
 	}
 	return &StatementOutput{Statement: string(b)}, nil
@@ -332,7 +419,19 @@ func (s *Service) RemovePermission(ctx context.Context, param, sid, qualifier, r
 		}
 		return err
 	}
-	return s.removeStatement(ctx, store.KindPolicy, name, q, sid, revisionID, msgPolicyRevision, lambda.NotFound(msgNoPolicy))
+	if revisionID != "" {
+		cur, err := s.resourceRevision(ctx, name, q)
+		if err != nil {
+			return err
+		}
+		if cur != revisionID {
+			return lambda.PreconditionFailed()
+		}
+	}
+	if err := s.removeStatement(ctx, store.KindPolicy, name, q, sid, "", "", lambda.NotFound(msgNoPolicy)); err != nil {
+		return err
+	}
+	return s.bumpResourceRevision(ctx, name, q)
 }
 
 // GetPolicy returns the policy of a function, version or alias.
@@ -351,7 +450,11 @@ func (s *Service) GetPolicy(ctx context.Context, param, qualifier string) (*Poli
 	} else if err != nil {
 		return nil, err
 	}
-	return &PolicyOutput{Policy: p.document(), RevisionId: p.RevisionID}, nil
+	rev, err := s.resourceRevision(ctx, name, q)
+	if err != nil {
+		return nil, err
+	}
+	return &PolicyOutput{Policy: p.document(), RevisionId: rev}, nil
 }
 
 // AddLayerVersionPermissionInput is the AddLayerVersionPermission body.
