@@ -227,8 +227,9 @@ func parseMaxItems(raw string, limit int) (int, error) {
 	return max, v.Err()
 }
 
-// paginate returns the page of items after the item whose key is encoded
-// in marker (opaque: base64url of the key) and the next marker.
+// paginate returns the page of items (sorted by key) after the item whose
+// key is encoded in marker (opaque: base64url of the key) and the next
+// marker.
 func paginate[T any](items []T, marker string, max int, key func(T) string) ([]T, string, error) {
 	start := 0
 	if marker != "" {
@@ -237,11 +238,22 @@ func paginate[T any](items []T, marker string, max int, key func(T) string) ([]T
 			return nil, "", lambda.InvalidParameter("Invalid marker: %s", marker)
 		}
 		after := string(b)
-		start = len(items)
+		start = -1
 		for i, it := range items {
 			if key(it) == after {
 				start = i + 1
 				break
+			}
+		}
+		if start < 0 {
+			// The marker's item is gone (deleted between pages): resume
+			// after where it would sort.
+			start = len(items)
+			for i, it := range items {
+				if key(it) > after {
+					start = i
+					break
+				}
 			}
 		}
 	}
