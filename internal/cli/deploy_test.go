@@ -124,6 +124,20 @@ func TestDeployCommands(t *testing.T) {
 		t.Fatalf("unconfirmed deploy created %d functions", n)
 	}
 
+	// /dev/null is a character device but answers nothing.
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devnull.Close()
+	var out0, err0 bytes.Buffer
+	if code := cli.Run(t.Context(), cmd("deploy"), cli.Stdio{In: devnull, Out: &out0, Err: &err0}, func(string) string { return "" }); code != 1 || !strings.Contains(err0.String(), "no answer on stdin") {
+		t.Fatalf("deploy with stdin %s = %d\nstderr:\n%s", os.DevNull, code, err0.String())
+	}
+	if n := countFunctions(t, c); n != 0 {
+		t.Fatalf("unanswered deploy created %d functions", n)
+	}
+
 	r = run(t, "", cmd("deploy", "--yes")...)
 	if r.code != 0 {
 		t.Fatalf("deploy --yes = %d\nstdout:\n%s\nstderr:\n%s", r.code, r.out, r.err)

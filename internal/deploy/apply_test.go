@@ -1,0 +1,94 @@
+package deploy_test
+
+import (
+	"bytes"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lambdad/lambdad/internal/deploy"
+	"github.com/lambdad/lambdad/sdk/client"
+)
+
+// TestDriftAndConcurrentChange checks that a plan is made against what the
+// server runs (an out-of-band change shows as a diff back to the file; a
+// function deleted by hand is created again), and that a change made
+// between plan and apply fails the apply instead of being overwritten.
+func TestDriftAndConcurrentChange(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real server")
+	}
+	requireTools(t, "python3", "node")
+	c := client.New(startServer(t))
+	dir := copyDir(t, filepath.Join("testdata", "plan", "create"))
+	apply(t, c, planFor(t, c, dir))
+
+	// Out-of-band: memory changed, a function deleted.
+	mem := 512
+	if _, err := c.PatchFunctionConfiguration(t.Context(), "svc-dev-api", client.ConfigurationPatch{MemorySize: &mem}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.WaitUpdated(t.Context(), "svc-dev-api"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DeleteFunction(t.Context(), "svc-dev-worker"); err != nil {
+		t.Fatal(err)
+	}
+	p := planFor(t, c, dir)
+	ch := changes(p)
+	if len(ch) != 2 || ch[0].Name != "svc-dev-api" || ch[0].Op != deploy.OpUpdate || len(ch[0].Diffs) != 1 ||
+		ch[0].Diffs[0] != (deploy.Diff{Path: "memorySize", Kind: deploy.DiffUpdate, Old: "512", New: "256"}) ||
+		ch[1].Name != "svc-dev-worker" || ch[1].Op != deploy.OpCreate {
+		var b bytes.Buffer
+		deploy.RenderText(&b, p)
+		t.Fatalf("plan after drift:\n%s", b.String())
+	}
+
+	// Someone changes api after the plan: apply must not overwrite it.
+	timeout := 9
+	if _, err := c.PatchFunctionConfiguration(t.Context(), "svc-dev-api", client.ConfigurationPatch{Timeout: &timeout}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.WaitUpdated(t.Context(), "svc-dev-api"); err != nil {
+		t.Fatal(err)
+	}
+	var progress bytes.Buffer
+	err := deploy.Apply(t.Context(), c, p, &progress)
+	var ae *client.APIError
+	if !errors.As(err, &ae) || ae.Type != "PreconditionFailedException" {
+		t.Fatalf("Apply after a concurrent change = %v, want PreconditionFailedException\n%s", err, progress.String())
+	}
+	f, err := c.GetFunctionConfiguration(t.Context(), "svc-dev-api")
+	if err != nil || f.MemorySize != 512 || f.Timeout != 9 {
+		t.Errorf("api after the refused apply: memory %d timeout %d (%v), want the concurrent change kept", f.MemorySize, f.Timeout, err)
+	}
+	if !strings.Contains(progress.String(), "✗ function svc-dev-api") {
+		t.Errorf("progress does not show the failed step:\n%s", progress.String())
+	}
+
+	// Planning again converges.
+	apply(t, c, planFor(t, c, dir))
+	if p := planFor(t, c, dir); p.Summary.Changes() != 0 {
+		t.Errorf("plan after converging: %+v", changes(p))
+	}
+}
+
+// TestApplyRefusedPlan checks that a plan with refusals changes nothing.
+func TestApplyRefusedPlan(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real server")
+	}
+	c := client.New(startServer(t))
+	dir := copyDir(t, filepath.Join("testdata", "plan", "refused"))
+	p := planFor(t, c, dir)
+	if len(p.Refusals) == 0 {
+		t.Fatal("plan of testdata/plan/refused has no refusals")
+	}
+	if err := deploy.Apply(t.Context(), c, p, &bytes.Buffer{}); !errors.Is(err, deploy.ErrRefused) {
+		t.Fatalf("Apply = %v, want ErrRefused", err)
+	}
+	if fs, err := c.ListFunctions(t.Context()); err != nil || len(fs) != 0 {
+		t.Errorf("functions after a refused apply: %d (%v)", len(fs), err)
+	}
+}
