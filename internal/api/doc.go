@@ -5,6 +5,12 @@
 // (x-amzn-RequestId on every response, x-amzn-ErrorType plus a JSON body
 // with the right Type/Message casing on errors).
 //
-// It imports the standard library, internal/lambda and internal/control;
-// invocation is reached only through the Invoker interface it declares.
+// The whole surface is listed in routes.go: functions, versions, aliases,
+// layers (with lambdad's own content-download paths standing in for
+// presigned S3 URLs), concurrency, tags, resource policies, event invoke
+// configurations and the read-only settings Terraform polls.
+//
+// It imports the standard library, internal/lambda, internal/control and
+// internal/async (the event invoke configuration's wire type); invocation
+// is reached only through the Invoker interface it declares.
 package api
