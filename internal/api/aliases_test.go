@@ -167,6 +167,23 @@ func TestE2EAliases(t *testing.T) {
 	if _, err = s.ctl.ResolveInvokeTarget(ctx, "al", "live"); !errors.Is(err, lambda.FunctionNotFound(arnPrefix+"al:live")) {
 		t.Fatalf("ResolveInvokeTarget(deleted alias) = %v", err)
 	}
+	for _, c := range []struct{ name, q, want string }{
+		{"nope", "", arnPrefix + "nope:$LATEST"},
+		{"al", "9", arnPrefix + "al:9"},
+		{"nope", "live", arnPrefix + "nope:live"},
+	} {
+		if _, err = s.ctl.ResolveInvokeTarget(ctx, c.name, c.q); !errors.Is(err, lambda.FunctionNotFound(c.want)) {
+			t.Fatalf("ResolveInvokeTarget(%s, %s) = %v, want not found %s", c.name, c.q, err, c.want)
+		}
+	}
+	tl, err := s.ctl.ResolveInvokeTarget(ctx, arnPrefix+"al:$LATEST", "")
+	if err != nil || tl.InvokedARN != arnPrefix+"al:$LATEST" || tl.Primary.Config.Version != "$LATEST" || tl.Additional != nil {
+		t.Fatalf("ResolveInvokeTarget($LATEST) = %+v, %v", tl, err)
+	}
+	tu, err := s.ctl.ResolveInvokeTarget(ctx, "al", "")
+	if err != nil || tu.InvokedARN != arnPrefix+"al" {
+		t.Fatalf("ResolveInvokeTarget(unqualified) = %+v, %v", tu, err)
+	}
 }
 
 func aliasNames(as []types.AliasConfiguration) string {

@@ -125,14 +125,10 @@ func (s *Service) ResolveInvokeTarget(ctx context.Context, param, qualifier stri
 		return nil, err
 	}
 	q := ref.Qualifier
-	miss := q
-	if miss == "" {
-		miss = lambda.VersionLatest
-	}
-	if _, _, err := s.d.Store.Function(ctx, ref.Name); errors.Is(err, store.ErrNotFound) {
-		return nil, lambda.FunctionNotFound(s.qarn(ref.Name, miss))
-	}
 	r, err := s.resolve(ctx, ref.Name, q)
+	if q == "" && errors.Is(err, lambda.FunctionNotFound(s.arn(ref.Name))) {
+		return nil, lambda.FunctionNotFound(s.qarn(ref.Name, lambda.VersionLatest))
+	}
 	if err != nil {
 		return nil, err
 	}
