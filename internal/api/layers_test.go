@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"io"
 	"net/http"
@@ -205,4 +206,48 @@ func TestE2ELayerPolicy(t *testing.T) {
 	if strings.Contains(aws.ToString(p.Policy), `"s2"`) {
 		t.Fatalf("s2 still in policy: %s", aws.ToString(p.Policy))
 	}
+}
+
+// zerosZip is a small archive (deflated zeros) that unzips to size bytes.
+func zerosZip(t *testing.T, size int64) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.CreateHeader(&zip.FileHeader{Name: "zeros.bin", Method: zip.Deflate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.CopyN(w, zeroReader{}, size); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+func TestE2ELayersUnzippedLimit(t *testing.T) {
+	s := startServer(t, t.TempDir(), nil)
+	ctx := t.Context()
+	const mb = 1 << 20
+	publishLayer(t, s, "big", zerosZip(t, 150*mb))
+	in := createInput("toobig", "python3.12", zerosZip(t, 150*mb))
+	in.Layers = []string{layerPrefix + "big:1"}
+	_, err := s.client.CreateFunction(ctx, in)
+	apiErr(t, err, "InvalidParameterValueException", "Function code combined with layers exceeds the maximum allowed size of 262144000 bytes. The actual size is 314572800 bytes.")
+
+	in.Layers = nil
+	if _, err := s.client.CreateFunction(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	waitActive(t, s, "toobig")
+	_, err = s.client.UpdateFunctionConfiguration(ctx, &awslambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("toobig"), Layers: []string{layerPrefix + "big:1"}})
+	apiErr(t, err, "InvalidParameterValueException", "Function code combined with layers exceeds the maximum allowed size of 262144000 bytes. The actual size is 314572800 bytes.")
 }
