@@ -140,6 +140,19 @@ func TestE2EVersions(t *testing.T) {
 	if got := versionsOf(lf.Functions); got != "$LATEST" {
 		t.Fatalf("ListFunctions = %s", got)
 	}
+	newActive(t, s, "ver2")
+	var fpages []string
+	fp := awslambda.NewListFunctionsPaginator(s.client, &awslambda.ListFunctionsInput{FunctionVersion: types.FunctionVersionAll, MaxItems: aws.Int32(2)})
+	for fp.HasMorePages() {
+		out, err := fp.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fpages = append(fpages, versionsOf(out.Functions))
+	}
+	if got := strings.Join(fpages, "|"); got != "$LATEST,1|2,$LATEST" {
+		t.Fatalf("paged ListFunctions(ALL) = %s", got)
+	}
 
 	// Delete a version; numbers are never reused.
 	if _, err := s.client.DeleteFunction(ctx, &awslambda.DeleteFunctionInput{FunctionName: aws.String("ver"), Qualifier: aws.String("2")}); err != nil {
