@@ -21,9 +21,10 @@ var ErrRefused = errors.New("the plan asks for what this server cannot do")
 //  2. functions to create, replace and update, with the new layer
 //     versions' ARNs;
 //  3. function-level settings: reserved concurrency, asynchronous
-//     invocation (maximum event age, retries, destinations), tags, then a
+//     invocation (maximum event age, retries, destinations), tags, a
 //     published version when versionFunctions is on and the function
-//     changed;
+//     changed, and provisioned concurrency on the "provisioned" alias of
+//     the latest version;
 //  4. functions to delete.
 //
 // Code is uploaded only when its CodeSha256 differs from the deployed one,
@@ -132,6 +133,10 @@ func Apply(ctx context.Context, c *client.Client, p *Plan, progress io.Writer) e
 				return err
 			}
 		}
+		version := ""
+		if s.live != nil {
+			version = s.live.LatestVersion
+		}
 		if s.Publish {
 			start := time.Now()
 			v, err := c.PublishVersion(ctx, s.Name, client.PublishVersionInput{CodeSha256: s.artifact.CodeSHA256})
@@ -139,7 +144,14 @@ func Apply(ctx context.Context, c *client.Client, p *Plan, progress io.Writer) e
 				fmt.Fprintf(progress, "  ✗ function %s: publishing a version failed: %v\n", s.Name, err)
 				return fmt.Errorf("publish a version of function %s: %w", s.Name, err)
 			}
+			version = v.Version
 			fmt.Fprintf(progress, "  ✓ function %s version %s published (%.1fs)\n", s.Name, v.Version, time.Since(start).Seconds())
+		}
+		if s.Op == OpUpdate && (changed(s.Diffs, "provisionedConcurrency") || changed(s.Diffs, "aliases")) ||
+			s.Op != OpUpdate && w.ProvisionedConcurrency > 0 {
+			if err := run(s, "provisioning", func() error { return provision(ctx, c, s.Name, w.ProvisionedConcurrency, version) }); err != nil {
+				return err
+			}
 		}
 	}
 	for i := range p.Steps {
@@ -178,6 +190,8 @@ func done(label string) string {
 		return "asynchronous invocation configured"
 	case "tagging":
 		return "tagged"
+	case "provisioning":
+		return "provisioned"
 	}
 	return "done"
 }
@@ -270,6 +284,43 @@ func putEventInvokeConfig(ctx context.Context, c *client.Client, name string, w 
 	}
 	_, err := c.PutFunctionEventInvokeConfig(ctx, name, in)
 	return err
+}
+
+// provision points the "provisioned" alias of function name at version and
+// keeps n environments provisioned on it; n 0 removes both.
+func provision(ctx context.Context, c *client.Client, name string, n int, version string) error {
+	if n == 0 {
+		if err := c.DeleteProvisionedConcurrencyConfig(ctx, name, ProvisionedAlias); err != nil && !client.IsNotFound(err) {
+			return err
+		}
+		if err := c.DeleteAlias(ctx, name, ProvisionedAlias); err != nil && !client.IsNotFound(err) {
+			return err
+		}
+		return nil
+	}
+	if version == "" {
+		return fmt.Errorf("no published version to provision")
+	}
+	a, err := c.GetAlias(ctx, name, ProvisionedAlias)
+	switch {
+	case client.IsNotFound(err):
+		_, err = c.CreateAlias(ctx, name, ProvisionedAlias, client.AliasInput{FunctionVersion: version})
+	case err == nil && a.FunctionVersion != version:
+		_, err = c.UpdateAlias(ctx, name, ProvisionedAlias, client.AliasInput{FunctionVersion: version})
+	}
+	if err != nil {
+		return fmt.Errorf("alias %s: %w", ProvisionedAlias, err)
+	}
+	pc, err := c.GetProvisionedConcurrencyConfig(ctx, name, ProvisionedAlias)
+	if err != nil {
+		return err
+	}
+	if pc == nil || pc.RequestedProvisionedConcurrentExecutions != n {
+		if _, err := c.PutProvisionedConcurrencyConfig(ctx, name, ProvisionedAlias, n); err != nil {
+			return fmt.Errorf("provisioned concurrency: %w", err)
+		}
+	}
+	return nil
 }
 
 // retag applies the tag diffs of s.

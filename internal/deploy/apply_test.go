@@ -3,7 +3,9 @@ package deploy_test
 import (
 	"bytes"
 	"errors"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -91,4 +93,85 @@ func TestApplyRefusedPlan(t *testing.T) {
 	if fs, err := c.ListFunctions(t.Context()); err != nil || len(fs) != 0 {
 		t.Errorf("functions after a refused apply: %d (%v)", len(fs), err)
 	}
+}
+
+// TestProvisionedConcurrency checks provisionedConcurrency as the
+// Serverless Framework does it: a "provisioned" alias on the latest
+// published version carrying the provisioned concurrency, moved to each
+// new version, and removed with the setting.
+func TestProvisionedConcurrency(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real server")
+	}
+	requireTools(t, "python3")
+	c := client.New(startServer(t))
+	dir := copyDir(t, filepath.Join("testdata", "provisioned"))
+	p := planFor(t, c, dir)
+	if len(p.Refusals) > 0 {
+		t.Fatalf("refused: %v", p.Refusals)
+	}
+	apply(t, c, p)
+	check := func(version string, n int) {
+		t.Helper()
+		a, err := c.GetAlias(t.Context(), "prov-dev-api", deploy.ProvisionedAlias)
+		if err != nil || a.FunctionVersion != version {
+			t.Fatalf("alias = %+v, %v; want version %s", a, err, version)
+		}
+		pc, err := c.GetProvisionedConcurrencyConfig(t.Context(), "prov-dev-api", deploy.ProvisionedAlias)
+		if err != nil || pc == nil || pc.RequestedProvisionedConcurrentExecutions != n {
+			t.Fatalf("provisioned concurrency = %+v, %v; want %d", pc, err, n)
+		}
+	}
+	check("1", 1)
+	if p := planFor(t, c, dir); p.Summary.Changes() != 0 {
+		t.Fatalf("replan after apply: %+v", changes(p))
+	}
+
+	yml := filepath.Join(dir, "serverless.yml")
+	edit := func(from, to string) {
+		t.Helper()
+		b, err := os.ReadFile(yml)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(yml, bytes.Replace(b, []byte(from), []byte(to), 1), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit("memorySize: 128", "memorySize: 256")
+	edit("provisionedConcurrency: 1", "provisionedConcurrency: 2")
+	p = planFor(t, c, dir)
+	ch := changes(p)
+	want := []deploy.Diff{
+		{Path: "aliases.provisioned", Kind: deploy.DiffUpdate, Old: "1", New: "<next-version>"},
+		{Path: "memorySize", Kind: deploy.DiffUpdate, Old: "128", New: "256"},
+		{Path: "provisionedConcurrency", Kind: deploy.DiffUpdate, Old: "1", New: "2"},
+	}
+	if len(ch) != 1 || !slices.Equal(ch[0].Diffs, want) || !ch[0].Publish {
+		t.Fatalf("plan = %+v, want diffs %+v and a publish", ch, want)
+	}
+	apply(t, c, p)
+	check("2", 2)
+
+	edit("    provisionedConcurrency: 2\n", "")
+	p = planFor(t, c, dir)
+	if ch := changes(p); len(ch) != 1 || !changedPath(ch[0].Diffs, "provisionedConcurrency", deploy.DiffDelete) || !changedPath(ch[0].Diffs, "aliases.provisioned", deploy.DiffDelete) {
+		t.Fatalf("plan without provisionedConcurrency = %+v", ch)
+	}
+	apply(t, c, p)
+	if _, err := c.GetAlias(t.Context(), "prov-dev-api", deploy.ProvisionedAlias); !client.IsNotFound(err) {
+		t.Errorf("alias after removing provisionedConcurrency: %v, want not found", err)
+	}
+	if p := planFor(t, c, dir); p.Summary.Changes() != 0 {
+		t.Fatalf("replan after removal: %+v", changes(p))
+	}
+}
+
+func changedPath(diffs []deploy.Diff, path, kind string) bool {
+	for _, d := range diffs {
+		if d.Path == path && d.Kind == kind {
+			return true
+		}
+	}
+	return false
 }

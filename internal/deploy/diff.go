@@ -128,6 +128,35 @@ func diffFunction(live *LiveFunction, w *desired) (diffs []Diff, replace []strin
 	return diffs, replace
 }
 
+// diffProvisioned compares the provisioned concurrency and the version its
+// alias points at; publishing says whether this deploy publishes a new
+// version (the alias then moves to it).
+func diffProvisioned(live *LiveFunction, w *desired, publishing bool) ([]Diff, bool) {
+	var diffs []Diff
+	old, new := "", ""
+	if live.ProvisionedAlias != "" {
+		old = strconv.Itoa(live.ProvisionedConcurrency)
+	}
+	if w.ProvisionedConcurrency > 0 {
+		new = strconv.Itoa(w.ProvisionedConcurrency)
+	}
+	if old != new {
+		diffs = append(diffs, change("provisionedConcurrency", old, new))
+	}
+	if w.ProvisionedConcurrency > 0 {
+		target := live.LatestVersion
+		if publishing || target == "" {
+			target = "<next-version>"
+		}
+		if live.ProvisionedAlias != target {
+			diffs = append(diffs, change("aliases."+ProvisionedAlias, live.ProvisionedAlias, target))
+		}
+	} else if live.ProvisionedAlias != "" {
+		diffs = append(diffs, change("aliases."+ProvisionedAlias, live.ProvisionedAlias, ""))
+	}
+	return diffs, len(diffs) > 0
+}
+
 // diffLayer compares the latest version of a layer with the wanted
 // metadata; content is compared separately.
 func diffLayer(live *client.LayerVersion, l *manifest.Layer) []Diff {

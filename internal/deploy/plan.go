@@ -13,6 +13,7 @@ package deploy
 import (
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/lambdad/lambdad/internal/manifest"
@@ -145,6 +146,9 @@ type desired struct {
 	Tags                map[string]string
 	ReservedConcurrency *int
 	VersionFunction     bool
+	// ProvisionedConcurrency is kept on the "provisioned" alias, which
+	// follows the latest published version; 0 for none.
+	ProvisionedConcurrency int
 	// Asynchronous invocation: nil is the server's default; destinations
 	// are function names (of this service) or ARNs, "" for none.
 	MaximumEventAge      *int
@@ -234,6 +238,10 @@ func NewPlan(spec *manifest.Spec, pkgs *Packages, st *State) (*Plan, error) {
 				code.Status = CodeChanged
 			}
 			s.Code = code
+			if d, ok := diffProvisioned(live, w, len(s.Diffs) > 0 || code.Status == CodeChanged); ok {
+				s.Diffs = append(s.Diffs, d...)
+				sort.SliceStable(s.Diffs, func(i, j int) bool { return s.Diffs[i].Path < s.Diffs[j].Path })
+			}
 			switch {
 			case len(s.ReplaceReasons) > 0:
 				s.Op = OpReplace
@@ -298,6 +306,9 @@ func want(spec *manifest.Spec, fn manifest.Function, a *Artifact, layerARN map[s
 		Environment:         fn.Environment,
 		Tags:                map[string]string{},
 		ReservedConcurrency: fn.ReservedConcurrency,
+	}
+	if fn.VersionFunction {
+		w.ProvisionedConcurrency = fn.ProvisionedConcurrency
 	}
 	if a.Handler != "" {
 		w.Handler = a.Handler
@@ -389,7 +400,14 @@ func unsupported(spec *manifest.Spec, st *State) []string {
 			add(at + notYet(FeatureConcurrency, "reservedConcurrency", true))
 		}
 		if fn.ProvisionedConcurrency > 0 {
-			add(at + notYet(FeatureConcurrency, "provisionedConcurrency", false))
+			switch {
+			case !st.Supports(FeatureVersions):
+				add(at + notYet(FeatureVersions, "provisionedConcurrency (needs a published version)", true))
+			case !st.Supports(FeatureConcurrency):
+				add(at + notYet(FeatureConcurrency, "provisionedConcurrency", true))
+			case !fn.VersionFunction:
+				add(at + "provisionedConcurrency needs versionFunctions: it is kept on the \"provisioned\" alias of the latest published version")
+			}
 		}
 		if (fn.MaximumEventAge != nil || fn.MaximumRetryAttempts != nil || fn.Destinations != nil) && !st.Supports(FeatureEventInvokeConfig) {
 			add(at + notYet(FeatureEventInvokeConfig, "maximumEventAge/maximumRetryAttempts/destinations (asynchronous invocation configuration)", true))

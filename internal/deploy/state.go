@@ -65,7 +65,16 @@ type LiveFunction struct {
 	// EventInvokeConfig is the asynchronous invocation configuration of
 	// $LATEST; nil when it has none (or the server has none).
 	EventInvokeConfig *client.EventInvokeConfig `json:"eventInvokeConfig,omitempty"`
+	// ProvisionedAlias is the version the "provisioned" alias points at
+	// and ProvisionedConcurrency the concurrency provisioned on it; empty
+	// and 0 when there is no such alias.
+	ProvisionedAlias       string `json:"provisionedAlias,omitempty"`
+	ProvisionedConcurrency int    `json:"provisionedConcurrency,omitempty"`
 }
+
+// ProvisionedAlias is the alias that carries a function's provisioned
+// concurrency, as the Serverless Framework names it.
+const ProvisionedAlias = "provisioned"
 
 // LiveLayer is the latest version of a published layer.
 type LiveLayer struct {
@@ -187,6 +196,23 @@ func readFunction(ctx context.Context, c *client.Client, st *State, name string)
 	if st.Supports(FeatureEventInvokeConfig) {
 		if lf.EventInvokeConfig, err = c.GetFunctionEventInvokeConfig(ctx, name); err != nil {
 			return nil, err
+		}
+	}
+	if st.Supports(FeatureVersions) && st.Supports(FeatureConcurrency) {
+		a, err := c.GetAlias(ctx, name, ProvisionedAlias)
+		switch {
+		case client.IsNotFound(err):
+		case err != nil:
+			return nil, err
+		default:
+			lf.ProvisionedAlias = a.FunctionVersion
+			pc, err := c.GetProvisionedConcurrencyConfig(ctx, name, ProvisionedAlias)
+			if err != nil {
+				return nil, err
+			}
+			if pc != nil {
+				lf.ProvisionedConcurrency = pc.RequestedProvisionedConcurrentExecutions
+			}
 		}
 	}
 	if st.Supports(FeatureVersions) {

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -312,4 +313,51 @@ func (c *Client) PutFunctionEventInvokeConfig(ctx context.Context, name string, 
 // configuration of function name's $LATEST.
 func (c *Client) DeleteFunctionEventInvokeConfig(ctx context.Context, name string) error {
 	return c.do(ctx, "DELETE", eventInvokeConfigPath(name), nil, nil, nil)
+}
+
+// ProvisionedConcurrencyConfig is the provisioned concurrency of a
+// function version or alias.
+type ProvisionedConcurrencyConfig struct {
+	RequestedProvisionedConcurrentExecutions int    `json:"RequestedProvisionedConcurrentExecutions"`
+	AvailableProvisionedConcurrentExecutions int    `json:"AvailableProvisionedConcurrentExecutions"`
+	AllocatedProvisionedConcurrentExecutions int    `json:"AllocatedProvisionedConcurrentExecutions"`
+	Status                                   string `json:"Status"`
+	StatusReason                             string `json:"StatusReason,omitempty"`
+	LastModified                             string `json:"LastModified"`
+}
+
+func provisionedPath(name string) string {
+	return "/2019-09-30/functions/" + url.PathEscape(name) + "/provisioned-concurrency"
+}
+
+// GetProvisionedConcurrencyConfig returns the provisioned concurrency of
+// function name at qualifier (a version or alias); nil when none is
+// configured.
+func (c *Client) GetProvisionedConcurrencyConfig(ctx context.Context, name, qualifier string) (*ProvisionedConcurrencyConfig, error) {
+	var out ProvisionedConcurrencyConfig
+	err := c.do(ctx, "GET", provisionedPath(name), url.Values{"Qualifier": {qualifier}}, nil, &out)
+	var ae *APIError
+	if errors.As(err, &ae) && ae.StatusCode == http.StatusNotFound && ae.Type != "UnknownOperationException" {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// PutProvisionedConcurrencyConfig keeps n environments of function name at
+// qualifier initialised ahead of invocations.
+func (c *Client) PutProvisionedConcurrencyConfig(ctx context.Context, name, qualifier string, n int) (*ProvisionedConcurrencyConfig, error) {
+	in := struct {
+		ProvisionedConcurrentExecutions int `json:"ProvisionedConcurrentExecutions"`
+	}{n}
+	var out ProvisionedConcurrencyConfig
+	return &out, c.do(ctx, "PUT", provisionedPath(name), url.Values{"Qualifier": {qualifier}}, in, &out)
+}
+
+// DeleteProvisionedConcurrencyConfig removes the provisioned concurrency of
+// function name at qualifier.
+func (c *Client) DeleteProvisionedConcurrencyConfig(ctx context.Context, name, qualifier string) error {
+	return c.do(ctx, "DELETE", provisionedPath(name), url.Values{"Qualifier": {qualifier}}, nil, nil)
 }
