@@ -446,3 +446,38 @@ func TestE2EPermissionWhilePending(t *testing.T) {
 	s.gate.open()
 	waitActive(t, s, "slow")
 }
+
+// TestE2EReservedConcurrencyRace checks the minimum-unreserved rule holds
+// under concurrent PutFunctionConcurrency calls.
+func TestE2EReservedConcurrencyRace(t *testing.T) {
+	s := startServer(t, t.TempDir(), nil)
+	ctx := t.Context()
+	names := []string{"r1", "r2", "r3", "r4"}
+	for _, n := range names {
+		if _, err := s.client.CreateFunction(ctx, createInput(n, "python3.12", handlerZip(t))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errs := make(chan error, len(names))
+	for _, n := range names {
+		go func() {
+			_, err := s.client.PutFunctionConcurrency(ctx, &awslambda.PutFunctionConcurrencyInput{FunctionName: aws.String(n), ReservedConcurrentExecutions: aws.Int32(300)})
+			errs <- err
+		}()
+	}
+	ok := 0
+	for range names {
+		if err := <-errs; err == nil {
+			ok++
+		} else {
+			apiErr(t, err, "InvalidParameterValueException", "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [100].")
+		}
+	}
+	as, err := s.client.GetAccountSettings(ctx, &awslambda.GetAccountSettingsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok != 3 || aws.ToInt32(as.AccountLimit.UnreservedConcurrentExecutions) != 100 {
+		t.Fatalf("%d puts succeeded, unreserved %d; want 3 and 100", ok, aws.ToInt32(as.AccountLimit.UnreservedConcurrentExecutions))
+	}
+}

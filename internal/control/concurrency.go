@@ -128,6 +128,8 @@ func (s *Service) PutFunctionConcurrency(ctx context.Context, param string, in *
 		return nil, err
 	}
 	n := *in.ReservedConcurrentExecutions
+	s.concMu.Lock()
+	defer s.concMu.Unlock()
 	others, err := s.committed(ctx, name, "", "")
 	if err != nil {
 		return nil, err
@@ -242,6 +244,8 @@ func (s *Service) PutProvisionedConcurrencyConfig(ctx context.Context, param, qu
 	if err != nil {
 		return nil, err
 	}
+	s.concMu.Lock()
+	defer s.concMu.Unlock()
 	fn, _, err := s.d.Store.Function(ctx, name)
 	if err != nil {
 		return nil, err

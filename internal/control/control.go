@@ -48,6 +48,12 @@ type Service struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	// concMu serialises the operations that take concurrency from the
+	// account's unreserved pool, so two concurrent requests cannot both
+	// pass the minimum-unreserved check (one process; a multi-node
+	// deployment needs a KV lease instead).
+	concMu sync.Mutex
+
 	gcInterval, gcGrace time.Duration
 	gcMu                sync.Mutex           // serialises CollectCode
 	gcSeen              map[string]time.Time // sha -> first sweep that saw it unreferenced
