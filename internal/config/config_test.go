@@ -10,7 +10,7 @@ func env(m map[string]string) func(string) string { return func(k string) string
 
 func TestPrecedence(t *testing.T) {
 	c, err := Parse("serve", []string{"-addr", "127.0.0.1:0", "--runtime", "python3.12=/usr/bin/python3"},
-		env(map[string]string{"LAMBDAD_ADDR": "127.0.0.1:7000", "LAMBDAD_DATA_DIR": "/tmp/x", "LAMBDAD_KEEP_WARM": "1m"}))
+		env(map[string]string{"LAMBDAD_ADDR": "127.0.0.2:0", "LAMBDAD_DATA_DIR": "/tmp/x", "LAMBDAD_KEEP_WARM": "1m"}))
 	if err != nil {
 		t.Fatal(err)
 	}
