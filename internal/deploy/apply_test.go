@@ -74,6 +74,33 @@ func TestDriftAndConcurrentChange(t *testing.T) {
 	if p := planFor(t, c, dir); p.Summary.Changes() != 0 {
 		t.Errorf("plan after converging: %+v", changes(p))
 	}
+
+	// A function with its own name is found by its tags once it leaves
+	// the file.
+	yml := filepath.Join(dir, "serverless.yml")
+	orig, err := os.ReadFile(yml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := "  custom:\n    name: my-own-name\n    handler: app.handler\n    package:\n      patterns: [app.py]\n"
+	if err := os.WriteFile(yml, append(bytes.Clone(orig), extra...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	apply(t, c, planFor(t, c, dir))
+	if _, err := c.GetFunction(t.Context(), "my-own-name"); err != nil {
+		t.Fatalf("custom-named function: %v", err)
+	}
+	if err := os.WriteFile(yml, orig, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p = planFor(t, c, dir)
+	if ch := changes(p); len(ch) != 1 || ch[0].Op != deploy.OpDelete || ch[0].Name != "my-own-name" {
+		t.Fatalf("plan after removing the custom-named function: %+v", ch)
+	}
+	apply(t, c, p)
+	if _, err := c.GetFunction(t.Context(), "my-own-name"); !client.IsNotFound(err) {
+		t.Errorf("custom-named function after its delete: %v", err)
+	}
 }
 
 // TestApplyRefusedPlan checks that a plan with refusals changes nothing.

@@ -43,9 +43,9 @@ type State struct {
 	// Supported are the features (Feature*) this server offers.
 	Supported []string `json:"supported,omitempty"`
 	// Functions are the functions that may concern the service: those
-	// tagged with its service and stage, those with a name the spec wants,
-	// and those whose name has the ${service}-${stage}- prefix. Sorted by
-	// name.
+	// tagged with its service and stage (whatever their name), those with
+	// a name the spec wants, and those whose name has the
+	// ${service}-${stage}- prefix. Sorted by name.
 	Functions []LiveFunction `json:"functions"`
 	// Layers are the latest published versions of the spec's layers, by
 	// layer name; a layer never published is absent.
@@ -104,10 +104,11 @@ func (st *State) layer(name string) *LiveLayer {
 
 // ReadState reads the capabilities of the server, the functions that may
 // belong to spec's service and stage (see State.Functions) and the latest
-// versions of its layers: one ListFunctions, then per candidate function
-// GetFunction (for its tags), its reserved concurrency and its versions
-// when the server has them, and per layer ListLayerVersions and
-// GetLayerVersion.
+// versions of its layers: one ListFunctions, one GetFunction per function
+// (tags say which service a function belongs to), then per candidate its
+// reserved concurrency, asynchronous invocation configuration, versions and
+// provisioned alias when the server has them, and per layer
+// ListLayerVersions and GetLayerVersion.
 func ReadState(ctx context.Context, c *client.Client, spec *manifest.Spec) (*State, error) {
 	st, err := readState(ctx, c, spec.Service, spec.Stage, functionNames(spec))
 	if err != nil {
@@ -164,12 +165,20 @@ func readState(ctx context.Context, c *client.Client, service, stage string, wan
 	}
 	prefix := service + "-" + stage + "-"
 	for _, f := range all {
-		if !wanted[f.FunctionName] && !strings.HasPrefix(f.FunctionName, prefix) {
-			continue
-		}
-		lf, err := readFunction(ctx, c, st, f.FunctionName)
+		g, err := c.GetFunction(ctx, f.FunctionName)
 		if client.IsNotFound(err) {
 			continue // deleted since the listing
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read function %s: %w", f.FunctionName, err)
+		}
+		lf := &LiveFunction{Configuration: g.Configuration, Tags: g.Tags}
+		if !lf.owned(service, stage) && !wanted[f.FunctionName] && !strings.HasPrefix(f.FunctionName, prefix) {
+			continue // another service's, or no service's
+		}
+		err = readSettings(ctx, c, st, lf)
+		if client.IsNotFound(err) {
+			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("read function %s: %w", f.FunctionName, err)
@@ -182,20 +191,18 @@ func readState(ctx context.Context, c *client.Client, service, stage string, wan
 	return st, nil
 }
 
-func readFunction(ctx context.Context, c *client.Client, st *State, name string) (*LiveFunction, error) {
-	g, err := c.GetFunction(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	lf := &LiveFunction{Configuration: g.Configuration, Tags: g.Tags}
+// readSettings reads the function-level settings of lf that the server has.
+func readSettings(ctx context.Context, c *client.Client, st *State, lf *LiveFunction) error {
+	name := lf.Configuration.FunctionName
+	var err error
 	if st.Supports(FeatureConcurrency) {
 		if lf.ReservedConcurrency, err = c.GetFunctionConcurrency(ctx, name); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if st.Supports(FeatureEventInvokeConfig) {
 		if lf.EventInvokeConfig, err = c.GetFunctionEventInvokeConfig(ctx, name); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if st.Supports(FeatureVersions) && st.Supports(FeatureConcurrency) {
@@ -203,12 +210,12 @@ func readFunction(ctx context.Context, c *client.Client, st *State, name string)
 		switch {
 		case client.IsNotFound(err):
 		case err != nil:
-			return nil, err
+			return err
 		default:
 			lf.ProvisionedAlias = a.FunctionVersion
 			pc, err := c.GetProvisionedConcurrencyConfig(ctx, name, ProvisionedAlias)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if pc != nil {
 				lf.ProvisionedConcurrency = pc.RequestedProvisionedConcurrentExecutions
@@ -218,7 +225,7 @@ func readFunction(ctx context.Context, c *client.Client, st *State, name string)
 	if st.Supports(FeatureVersions) {
 		vs, err := c.ListVersionsByFunction(ctx, name)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		best := 0
 		for _, v := range vs {
@@ -228,7 +235,7 @@ func readFunction(ctx context.Context, c *client.Client, st *State, name string)
 			}
 		}
 	}
-	return lf, nil
+	return nil
 }
 
 // Owned returns the functions of st deployed for service and stage.
