@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -112,5 +113,10 @@ def json_area(area):
 	got, _ := s.client.GetFunction(context.Background(), &awslambda.GetFunctionInput{FunctionName: aws.String("j")})
 	if got.Configuration.State != types.StateFailed || !strings.Contains(aws.ToString(got.Configuration.StateReason), "java21") {
 		t.Errorf("java21 state = %s reason %q", got.Configuration.State, aws.ToString(got.Configuration.StateReason))
+	}
+	_, err = s.client.Invoke(context.Background(), &awslambda.InvokeInput{FunctionName: aws.String("j")})
+	var rc *types.ResourceConflictException
+	if !errors.As(err, &rc) || !strings.Contains(aws.ToString(rc.Message), "Failed") || !strings.Contains(aws.ToString(rc.Message), "java21") {
+		t.Errorf("invoke of the java21 function = %v, want a 409 naming the state and the missing runtime", err)
 	}
 }

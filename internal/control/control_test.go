@@ -195,7 +195,7 @@ func TestRuntimeUnavailableFails(t *testing.T) {
 		t.Fatalf("failed config = %+v", c)
 	}
 	_, err := e.svc.ResolveForInvoke(ctx, "bad", "")
-	wantErr(t, err, lambda.ErrTypeResourceConflict, "The operation cannot be performed at this time. The function is currently in the following state: Failed")
+	wantErr(t, err, lambda.ErrTypeResourceConflict, "The operation cannot be performed at this time. The function is currently in the following state: Failed. runtime python3.12 is not available on this host")
 }
 
 func TestRecoverAfterRestart(t *testing.T) {
