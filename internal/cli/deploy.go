@@ -79,8 +79,9 @@ func runDeploy(ctx context.Context, args []string, stdio Stdio, getenv func(stri
 	yes := fs.Bool("yes", false, "apply without asking for confirmation")
 	fs.BoolVar(yes, "y", false, "shorthand for --yes")
 	asJSON := fs.Bool("json", false, "print the plan as JSON on stdout (progress goes to stderr)")
+	expectNone := fs.Bool("expect-no-changes", false, "fail (exit 1) if the plan has changes, applying nothing (for CI)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: lambdad deploy [-c serverless.yml] [--stage S] [--region R] [--plan] [--yes] [--json]\n\n"+
+		fmt.Fprintf(fs.Output(), "Usage: lambdad deploy [-c serverless.yml] [--stage S] [--region R] [--plan] [--yes] [--json] [--expect-no-changes]\n\n"+
 			"Plans the service against the server (create / update / replace / delete per function) and applies\n"+
 			"the plan after confirmation. Unchanged code is not uploaded again.\n\n")
 		fs.PrintDefaults()
@@ -126,6 +127,9 @@ func runDeploy(ctx context.Context, args []string, stdio Stdio, getenv func(stri
 	}
 	if len(plan.Refusals) > 0 {
 		return fmt.Errorf("cannot deploy %s: %d setting(s) this server cannot apply (listed above); nothing was changed", spec.Service, len(plan.Refusals))
+	}
+	if *expectNone && plan.Summary.Changes() > 0 {
+		return fmt.Errorf("the plan has %d change(s) and --expect-no-changes is set; nothing was changed", plan.Summary.Changes())
 	}
 	if *planOnly {
 		return nil

@@ -124,6 +124,11 @@ func TestDeployCommands(t *testing.T) {
 		t.Fatalf("unconfirmed deploy created %d functions", n)
 	}
 
+	r = run(t, "", cmd("deploy", "--plan", "--expect-no-changes")...)
+	if r.code != 1 || !strings.Contains(r.err, "the plan has 2 change(s) and --expect-no-changes is set") {
+		t.Fatalf("deploy --plan --expect-no-changes before any deploy = %d\nstderr:\n%s", r.code, r.err)
+	}
+
 	// /dev/null is a character device but answers nothing.
 	devnull, err := os.Open(os.DevNull)
 	if err != nil {
@@ -155,6 +160,11 @@ func TestDeployCommands(t *testing.T) {
 	r = run(t, "", cmd("deploy")...)
 	if r.code != 0 || !strings.Contains(r.out, "No changes to deploy") {
 		t.Errorf("second deploy = %d\nstdout:\n%s\nstderr:\n%s", r.code, r.out, r.err)
+	}
+
+	r = run(t, "", cmd("deploy", "--plan", "--expect-no-changes")...)
+	if r.code != 0 {
+		t.Errorf("deploy --plan --expect-no-changes after deploy = %d\nstderr:\n%s", r.code, r.err)
 	}
 
 	r = run(t, "", cmd("deploy", "--plan", "--json")...)

@@ -20,18 +20,29 @@ func runInfo(ctx context.Context, args []string, stdio Stdio, getenv func(string
 		fmt.Fprintf(fs.Output(), "Usage: lambdad info [-c serverless.yml | --service NAME] [--stage S] [--json]\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	err := fs.Parse(args)
+	if err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		fs.Usage()
 		return errUsage
 	}
-	svc, stage, region, keys, err := resolveService(sf, *service, stdio, getenv)
-	if err != nil {
-		return err
+	c := sf.client()
+	var st *deploy.State
+	var svc, stage, region string
+	var keys map[string]string
+	if *service != "" {
+		svc, stage, region, _, _ = resolveService(sf, *service, stdio, getenv)
+		st, err = deploy.ReadServiceState(ctx, c, svc, stage)
+	} else {
+		spec, lerr := sf.load(stdio.Err, getenv)
+		if lerr != nil {
+			return lerr
+		}
+		svc, stage, region, keys = spec.Service, spec.Stage, spec.Region, specKeys(spec)
+		st, err = deploy.ReadState(ctx, c, spec)
 	}
-	st, err := deploy.ReadServiceState(ctx, sf.client(), svc, stage)
 	if err != nil {
 		return err
 	}

@@ -174,6 +174,17 @@ type Info struct {
 	Region    string         `json:"region"`
 	Endpoint  string         `json:"endpoint"`
 	Functions []FunctionInfo `json:"functions"`
+	// Layers are the latest published versions of the service's layers
+	// (known only from the service file).
+	Layers []LayerInfo `json:"layers,omitempty"`
+}
+
+// LayerInfo is the latest version of one layer of a service.
+type LayerInfo struct {
+	Name     string `json:"name"`
+	Version  int64  `json:"version"`
+	ARN      string `json:"arn"`
+	CodeSize int64  `json:"codeSize"`
 }
 
 // FunctionInfo is one deployed function of a service.
@@ -207,6 +218,13 @@ func NewInfo(st *State, service, stage, region, endpoint string, keys map[string
 			CodeSize: c.CodeSize, LastModified: c.LastModified,
 		})
 	}
+	for _, l := range st.Layers {
+		li := LayerInfo{Name: l.Name, Version: l.Latest.Version, ARN: l.Latest.LayerVersionArn}
+		if l.Latest.Content != nil {
+			li.CodeSize = l.Latest.Content.CodeSize
+		}
+		in.Layers = append(in.Layers, li)
+	}
 	return in
 }
 
@@ -234,5 +252,11 @@ func RenderInfo(w io.Writer, in *Info) error {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%d MB\t%ds\t%s\t%s\n", key, f.Name, state, f.Version, f.Runtime, f.MemorySize, f.Timeout, size(f.CodeSize), f.LastModified)
 	}
 	tw.Flush()
+	if len(in.Layers) > 0 {
+		b.WriteString("layers:\n")
+		for _, l := range in.Layers {
+			fmt.Fprintf(&b, "  %s: version %d, %s (%s)\n", l.Name, l.Version, size(l.CodeSize), l.ARN)
+		}
+	}
 	return writeTrimmed(w, b.String())
 }
