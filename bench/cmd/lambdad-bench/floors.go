@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -51,6 +52,8 @@ type frontend struct {
 	stopPID int
 	gate    chan struct{} // held from an invoke until its freeze is done
 	polled  chan struct{} // a /next arrived
+	stopMu  sync.Mutex    // orders SIGSTOP against shutdown
+	closing bool
 }
 
 func (f *frontend) invoke(w http.ResponseWriter, r *http.Request) {
@@ -71,7 +74,11 @@ func (f *frontend) invoke(w http.ResponseWriter, r *http.Request) {
 			go func() {
 				select {
 				case <-f.polled:
-					syscall.Kill(f.stopPID, syscall.SIGSTOP)
+					f.stopMu.Lock()
+					if !f.closing {
+						syscall.Kill(f.stopPID, syscall.SIGSTOP)
+					}
+					f.stopMu.Unlock()
 				case <-time.After(5 * time.Second):
 				}
 				<-f.gate
@@ -103,7 +110,11 @@ func (f *frontend) next(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.pending[id] = j
 		f.mu.Unlock()
-		w.Header().Set("Lambda-Runtime-Aws-Request-Id", strconv.FormatUint(id, 10))
+		h := w.Header()
+		h.Set("Lambda-Runtime-Aws-Request-Id", strconv.FormatUint(id, 10))
+		h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(30*time.Second).UnixMilli(), 10))
+		h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:000000000000:function:floorb")
+		h.Set("Content-Type", "application/json")
 		w.Write(j.body)
 	case <-r.Context().Done():
 	}
@@ -126,14 +137,18 @@ func (f *frontend) response(w http.ResponseWriter, r *http.Request) {
 
 // runFloorB is the floor-B frontend role; it starts workers worker
 // processes and reports its URL once all of them long-poll /next. freeze
-// (one worker only) adds SIGSTOP/SIGCONT around every job.
-func runFloorB(workers int, freeze bool) error {
+// (one worker only) adds SIGSTOP/SIGCONT around every job. With fnExe set
+// the workers are that aws-lambda-go function binary itself, pointed at
+// this frontend as its Runtime API (AWS_LAMBDA_RUNTIME_API).
+func runFloorB(workers int, freeze bool, fnExe string) error {
 	f := &frontend{jobs: make(chan *job), pending: map[uint64]*job{},
 		gate: make(chan struct{}, 1), polled: make(chan struct{}, 1)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /invoke", f.invoke)
 	mux.HandleFunc("GET /next", f.next)
 	mux.HandleFunc("POST /response/{id}", f.response)
+	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", f.next)
+	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/response", f.response)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -141,22 +156,40 @@ func runFloorB(workers int, freeze bool) error {
 	srv := &http.Server{Handler: mux}
 	go srv.Serve(ln)
 	base := "http://" + ln.Addr().String()
-	var kids []*child
+	var kids []*exec.Cmd
 	defer func() {
+		f.stopMu.Lock()
+		f.closing = true
+		f.stopMu.Unlock()
+		srv.Close()
 		for _, k := range kids {
-			k.stop()
+			k.Process.Signal(syscall.SIGCONT)
+			k.Process.Kill()
+			k.Wait()
 		}
 	}()
-	ctx := context.Background()
-	for i := range workers {
-		k, err := startChild(ctx, fmt.Sprintf("worker-%d", i), 30*time.Second, "-role", "worker", "-url", base)
-		if err != nil {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	for range workers {
+		var cmd *exec.Cmd
+		if fnExe != "" {
+			cmd = exec.Command(fnExe)
+			cmd.Env = []string{"AWS_LAMBDA_RUNTIME_API=" + ln.Addr().String(), "_HANDLER=bootstrap",
+				"AWS_LAMBDA_FUNCTION_NAME=floorb", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128"}
+		} else {
+			cmd = exec.Command(exe, "-role", "worker", "-url", base)
+		}
+		cmd.Stderr = os.Stderr
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		if err := cmd.Start(); err != nil {
 			return err
 		}
-		kids = append(kids, k)
+		kids = append(kids, cmd)
 	}
 	if freeze && workers == 1 {
-		f.stopPID = kids[0].pid()
+		f.stopPID = kids[0].Process.Pid
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for f.polling.Load() < int64(workers) {
@@ -167,7 +200,7 @@ func runFloorB(workers int, freeze bool) error {
 	}
 	fmt.Printf("URL %s/invoke\n", base)
 	waitStdinEOF()
-	return srv.Close()
+	return nil
 }
 
 // runWorker is the floor-B worker role: the Runtime API client loop at its

@@ -48,12 +48,14 @@ func main() {
 		role, url, isolation, dataDir, prof string
 		workers                             int
 		freeze                              bool
+		fnExe                               string
 	)
 	fs := flag.NewFlagSet("lambdad-bench", flag.ExitOnError)
 	fs.StringVar(&role, "role", "", "internal: run as echo|floorb|worker|serve")
 	fs.StringVar(&url, "url", "", "internal: floor-B frontend URL (worker role)")
 	fs.IntVar(&workers, "workers", 1, "internal: floor-B worker processes (floorb role)")
 	fs.BoolVar(&freeze, "freeze", false, "internal: floor-B worker frozen between jobs (floorb role, 1 worker)")
+	fs.StringVar(&fnExe, "fn", "", "internal: floor-B workers are this aws-lambda-go binary (floorb role)")
 	fs.StringVar(&isolation, "isolation", "none", "internal: lambdad isolation (serve role)")
 	fs.StringVar(&dataDir, "data-dir", "", "internal: lambdad data dir (serve role)")
 	fs.StringVar(&prof, "serve-cpuprofile", "", "internal: CPU profile of the daemon (serve role)")
@@ -76,7 +78,7 @@ func main() {
 	case "echo":
 		err = runEcho()
 	case "floorb":
-		err = runFloorB(workers, freeze)
+		err = runFloorB(workers, freeze, fnExe)
 	case "worker":
 		err = runWorker(url)
 	case "serve":
@@ -201,6 +203,7 @@ func (b *bench) setup(ctx context.Context) error {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("build goecho: %v\n%s", err, out)
 	}
+	b.goBin = bin
 	gb, err := os.ReadFile(bin)
 	if err != nil {
 		return err
@@ -253,6 +256,9 @@ func (b *bench) setup(ctx context.Context) error {
 		return err
 	}
 	if _, err := start("floorb-1-freeze", "-role", "floorb", "-workers", "1", "-freeze"); err != nil {
+		return err
+	}
+	if _, err := start("floorb-1-fn", "-role", "floorb", "-workers", "1", "-fn", b.goBin); err != nil {
 		return err
 	}
 	logf("start lambdad (plain)")
