@@ -117,6 +117,7 @@ type bench struct {
 	o            options
 	tmp          string
 	kids         []*child
+	goBin        string // the goecho bootstrap
 	goZip        []byte
 	pyZip        []byte
 	nodeZip      []byte
