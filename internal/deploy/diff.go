@@ -203,6 +203,28 @@ func unionKeys(a, b map[string]string) []string {
 	return sortedKeys(m)
 }
 
+// settingPaths are the diff paths of function-level settings: changing
+// only them does not change what a published version holds.
+var settingPaths = []string{"tags", "reservedConcurrency", "maximumEventAge", "maximumRetryAttempts", "destinations", "provisionedConcurrency", "aliases"}
+
+// functionChanged reports whether diffs change the function's own
+// configuration (what a published version snapshots).
+func functionChanged(diffs []Diff) bool {
+	for _, d := range diffs {
+		setting := false
+		for _, p := range settingPaths {
+			if changed([]Diff{d}, p) {
+				setting = true
+				break
+			}
+		}
+		if !setting {
+			return true
+		}
+	}
+	return false
+}
+
 // changed reports whether a property path is among diffs.
 func changed(diffs []Diff, path string) bool {
 	for _, d := range diffs {

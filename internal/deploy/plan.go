@@ -238,7 +238,11 @@ func NewPlan(spec *manifest.Spec, pkgs *Packages, st *State) (*Plan, error) {
 				code.Status = CodeChanged
 			}
 			s.Code = code
-			if d, ok := diffProvisioned(live, w, len(s.Diffs) > 0 || code.Status == CodeChanged); ok {
+			// A version is published when the function itself changed (not
+			// only its settings), or when provisioned concurrency needs one.
+			s.Publish = w.VersionFunction && (code.Status == CodeChanged || functionChanged(s.Diffs) ||
+				w.ProvisionedConcurrency > 0 && live.LatestVersion == "")
+			if d, ok := diffProvisioned(live, w, s.Publish); ok {
 				s.Diffs = append(s.Diffs, d...)
 				sort.SliceStable(s.Diffs, func(i, j int) bool { return s.Diffs[i].Path < s.Diffs[j].Path })
 			}
@@ -255,7 +259,9 @@ func NewPlan(spec *manifest.Spec, pkgs *Packages, st *State) (*Plan, error) {
 					"function %s: its tags changed, and this server cannot change the tags of an existing function yet (TagResource is not supported)", fn.Name))
 			}
 		}
-		s.Publish = w.VersionFunction && s.Op != OpSame
+		if s.Op == OpCreate || s.Op == OpReplace {
+			s.Publish = w.VersionFunction
+		}
 		p.Steps = append(p.Steps, s)
 	}
 	for i := range st.Functions {
