@@ -139,7 +139,7 @@ func runDeploy(ctx context.Context, args []string, stdio Stdio, getenv func(stri
 		return printServiceInfo(ctx, c, info, spec, sf.endpoint())
 	}
 	if !*yes {
-		ok, err := confirm(stdio)
+		ok, err := confirm(ctx, stdio)
 		if err != nil {
 			return err
 		}
@@ -161,7 +161,7 @@ func runDeploy(ctx context.Context, args []string, stdio Stdio, getenv func(stri
 var errNotTerminal = errors.New("stdin is not a terminal, so the plan cannot be confirmed: rerun with --yes to apply it, or --plan to only show it")
 
 // confirm asks on the terminal whether to apply.
-func confirm(stdio Stdio) (bool, error) {
+func confirm(ctx context.Context, stdio Stdio) (bool, error) {
 	f, ok := stdio.In.(*os.File)
 	if !ok {
 		return false, errNotTerminal
@@ -171,7 +171,25 @@ func confirm(stdio Stdio) (bool, error) {
 		return false, errNotTerminal
 	}
 	fmt.Fprint(stdio.Err, "\nApply these changes? [y/N] ")
-	line, err := bufio.NewReader(f).ReadString('\n')
+	type answer struct {
+		line string
+		err  error
+	}
+	// The read cannot be interrupted; Ctrl-C (ctx) must not wait for Enter.
+	// The reader goroutine ends with the process.
+	ch := make(chan answer, 1)
+	go func() {
+		line, err := bufio.NewReader(f).ReadString('\n')
+		ch <- answer{line, err}
+	}()
+	var line string
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(stdio.Err)
+		return false, ctx.Err()
+	case a := <-ch:
+		line, err = a.line, a.err
+	}
 	if err != nil && line == "" {
 		// No answer at all (e.g. stdin is /dev/null): not a "no" a
 		// script could mistake for success.
