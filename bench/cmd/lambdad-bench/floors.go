@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -213,7 +212,6 @@ func runWorker(base string) error {
 
 func work(base string) error {
 	fmt.Println("URL -") // started; readiness is the frontend's poll count
-	go func() { waitStdinEOF(); os.Exit(0) }()
 	c := &http.Client{}
 	for {
 		resp, err := c.Get(base + "/next")
