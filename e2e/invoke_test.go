@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"sync"
@@ -295,6 +296,34 @@ func waitFor(t *testing.T, cond func() bool) {
 		case <-deadline:
 			t.Fatal("condition not met within 20s")
 		case <-tick.C:
+		}
+	}
+}
+
+// Once the FunctionUpdatedV2 waiter has seen an update complete, every
+// invocation runs the new configuration (no stale cached resolution).
+func TestNoStaleConfigAfterUpdate(t *testing.T) {
+	s := startServer(t, t.TempDir(), nil)
+	s.createActive(t, goFunction("fresh"))
+	ctx := context.Background()
+	w := awslambda.NewFunctionUpdatedV2Waiter(s.client, func(o *awslambda.FunctionUpdatedV2WaiterOptions) {
+		o.MinDelay, o.MaxDelay = time.Millisecond, 20*time.Millisecond
+	})
+	for i := 0; i < 15; i++ {
+		want := fmt.Sprintf("round-%d", i)
+		s.invoke(t, "fresh", `{}`) // keep a warm, cached resolution around
+		if _, err := s.client.UpdateFunctionConfiguration(ctx, &awslambda.UpdateFunctionConfigurationInput{
+			FunctionName: aws.String("fresh"), Environment: &types.Environment{Variables: map[string]string{"ROUND": want}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Wait(ctx, &awslambda.GetFunctionInput{FunctionName: aws.String("fresh")}, 30*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		var env map[string]string
+		json.Unmarshal(s.invoke(t, "fresh", `{"action":"env"}`).Payload, &env)
+		if env["ROUND"] != want {
+			t.Fatalf("round %d: invocation after the update completed ran ROUND=%q", i, env["ROUND"])
 		}
 	}
 }

@@ -131,6 +131,25 @@ func (d *Daemon) start(ctx context.Context) (err error) {
 	d.push(func() { d.ln.Close() })
 	d.baseURL = "http://" + d.ln.Addr().String()
 
+	// The invoker exists before the control plane so that the store's write
+	// hooks can keep its cache exact from the first write on.
+	res := &resolver{region: cfg.Region, account: cfg.AccountID}
+	d.invoker = invoke.New(res,
+		&starter{d: d}, invoke.Options{
+			ConcurrencyLimit: cfg.ConcurrencyLimit,
+			KeepWarm:         cfg.KeepWarm,
+			MemoryBudgetMB:   cfg.MemoryBudgetMB,
+			Logger:           log.With("component", "invoke"),
+		})
+	d.push(func() { d.invoker.Close() })
+	d.eic = newEventInvokeConfigs(d.store, nil)
+	d.store.SetWriteHooks(store.WriteHooks{
+		Before: d.invoker.BeginChange,
+		After: func(name string) {
+			d.invoker.EndChange(name)
+			d.eic.invalidate(name)
+		},
+	})
 	d.control = control.New(control.Deps{
 		Store:            d.store,
 		Region:           cfg.Region,
@@ -141,17 +160,9 @@ func (d *Daemon) start(ctx context.Context) (err error) {
 		CheckRuntime:     d.registry.Check,
 	})
 	d.push(d.control.Close)
+	res.control = d.control
+	d.eic.read = d.control.EventInvokeConfig
 
-	d.invoker = invoke.New(&resolver{control: d.control, region: cfg.Region, account: cfg.AccountID},
-		&starter{d: d}, invoke.Options{
-			ConcurrencyLimit: cfg.ConcurrencyLimit,
-			KeepWarm:         cfg.KeepWarm,
-			MemoryBudgetMB:   cfg.MemoryBudgetMB,
-			Logger:           log.With("component", "invoke"),
-		})
-	d.push(func() { d.invoker.Close() })
-
-	d.eic = newEventInvokeConfigs(d.store, d.control.EventInvokeConfig)
 	d.async, err = async.New(ctx, async.Deps{
 		JS:          d.bb.JetStream(),
 		Runner:      d.invoker,

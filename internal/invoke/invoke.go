@@ -133,6 +133,11 @@ type Invoker struct {
 
 	cacheMu sync.RWMutex
 	cache   map[cacheKey]*Target
+	// writing counts in-flight writes per function; gen is bumped by every
+	// write and invalidation, so a resolution read before a write is never
+	// cached after it (see BeginChange).
+	writing map[string]int
+	gen     uint64
 
 	// mu guards pools, current, memoryMB and closed. Lock order: Invoker.mu
 	// before pool.mu.
@@ -168,6 +173,7 @@ func New(resolver Resolver, starter Starter, opts Options) *Invoker {
 		opts:     opts,
 		log:      opts.Logger,
 		cache:    make(map[cacheKey]*Target),
+		writing:  make(map[string]int),
 		pools:    make(map[string]*pool),
 		current:  make(map[string]string),
 		stop:     make(chan struct{}),
@@ -177,15 +183,48 @@ func New(resolver Resolver, starter Starter, opts Options) *Invoker {
 	return iv
 }
 
-// Invalidate forgets cached resolutions of the function name; deleted also
-// retires every pool of the function. Call it from a store watch.
-func (iv *Invoker) Invalidate(name string, deleted bool) {
+// BeginChange and EndChange bracket a write of function name's records in
+// this process (the store's write hooks): cached resolutions are dropped
+// and none is cached while the write is in flight or from a read that began
+// before it. Together they guarantee that once a caller has seen a write's
+// result, invocations run what it wrote.
+func (iv *Invoker) BeginChange(name string) {
 	iv.cacheMu.Lock()
+	iv.writing[name]++
+	iv.gen++
+	iv.dropLocked(name)
+	iv.cacheMu.Unlock()
+}
+
+// EndChange ends a write begun with BeginChange.
+func (iv *Invoker) EndChange(name string) {
+	iv.cacheMu.Lock()
+	if iv.writing[name] <= 1 {
+		delete(iv.writing, name)
+	} else {
+		iv.writing[name]--
+	}
+	iv.gen++
+	iv.dropLocked(name)
+	iv.cacheMu.Unlock()
+}
+
+// dropLocked forgets cached resolutions of name; cacheMu is held.
+func (iv *Invoker) dropLocked(name string) {
 	for k, t := range iv.cache {
 		if t.Config.FunctionName == name || k.name == name {
 			delete(iv.cache, k)
 		}
 	}
+}
+
+// Invalidate forgets cached resolutions of the function name; deleted also
+// retires every pool of the function. Call it from a store watch (writes by
+// other processes) — in-process writes use BeginChange/EndChange.
+func (iv *Invoker) Invalidate(name string, deleted bool) {
+	iv.cacheMu.Lock()
+	iv.dropLocked(name)
+	iv.gen++
 	iv.cacheMu.Unlock()
 	if !deleted {
 		return
@@ -215,6 +254,7 @@ func (iv *Invoker) Resolve(ctx context.Context, name, qualifier string) (*Target
 	k := cacheKey{name, qualifier}
 	iv.cacheMu.RLock()
 	t := iv.cache[k]
+	gen := iv.gen
 	iv.cacheMu.RUnlock()
 	if t != nil {
 		return t, nil
@@ -226,8 +266,11 @@ func (iv *Invoker) Resolve(ctx context.Context, name, qualifier string) (*Target
 	// Only settled versions are cached: a Pending function flips to Active
 	// shortly, and the watch may fire before this store read returns.
 	if t.Config.State == lambda.StateActive && t.Config.LastUpdateStatus != lambda.UpdateInProgress {
+		fn := t.Config.FunctionName
 		iv.cacheMu.Lock()
-		iv.cache[k] = t
+		if iv.gen == gen && iv.writing[name] == 0 && iv.writing[fn] == 0 {
+			iv.cache[k] = t
+		}
 		iv.cacheMu.Unlock()
 	}
 	return t, nil

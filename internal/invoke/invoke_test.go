@@ -355,3 +355,35 @@ func TestProvisionedEnvironments(t *testing.T) {
 		t.Errorf("after unprovision and reap Stats = %+v, want none", st)
 	}
 }
+
+// A resolution read before an in-process write is never cached after it.
+func TestChangeBracketsKeepCacheExact(t *testing.T) {
+	iv, r, _ := newFixture(t, Options{})
+	if _, err := iv.Invoke(context.Background(), req(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	// A write begins; the stale entry goes and nothing is cached meanwhile.
+	iv.BeginChange("f")
+	if _, err := iv.Invoke(context.Background(), req(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	calls := r.calls
+	if _, err := iv.Invoke(context.Background(), req(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if r.calls != calls+1 {
+		t.Errorf("a resolution was cached while a write was in flight")
+	}
+	r.set(func(c *lambda.FunctionConfiguration) { c.MemorySize = 512 })
+	iv.EndChange("f")
+	res, err := iv.Resolve(context.Background(), "f", "")
+	if err != nil || res.Config.MemorySize != 512 {
+		t.Fatalf("after the write Resolve = %+v, %v; want the written config", res, err)
+	}
+	// Now it is cached again.
+	calls = r.calls
+	iv.Resolve(context.Background(), "f", "")
+	if r.calls != calls {
+		t.Errorf("settled resolution not cached")
+	}
+}

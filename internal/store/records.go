@@ -82,6 +82,7 @@ func (s *Store) CreateRecord(ctx context.Context, kind Kind, owner, id string, v
 	if err != nil {
 		return 0, fmt.Errorf("create %s %s/%s: encode: %w", kind, owner, id, err)
 	}
+	defer s.around(owner)()
 	rev, err := s.kv.Create(ctx, recordKey(kind, owner, id), b)
 	if errors.Is(err, jetstream.ErrKeyExists) {
 		return 0, fmt.Errorf("create %s %s/%s: %w", kind, owner, id, ErrExists)
@@ -99,6 +100,7 @@ func (s *Store) UpdateRecord(ctx context.Context, kind Kind, owner, id string, v
 	if err != nil {
 		return 0, fmt.Errorf("update %s %s/%s: encode: %w", kind, owner, id, err)
 	}
+	defer s.around(owner)()
 	nrev, err := s.kv.Update(ctx, recordKey(kind, owner, id), b, rev)
 	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
 		return 0, fmt.Errorf("update %s %s/%s: %w", kind, owner, id, ErrConflict)
@@ -116,6 +118,7 @@ func (s *Store) DeleteRecord(ctx context.Context, kind Kind, owner, id string, r
 	if rev != 0 {
 		opts = append(opts, jetstream.LastRevision(rev))
 	}
+	defer s.around(owner)()
 	err := s.kv.Delete(ctx, recordKey(kind, owner, id), opts...)
 	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
 		return fmt.Errorf("delete %s %s/%s: %w", kind, owner, id, ErrConflict)

@@ -59,8 +59,33 @@ var (
 
 // Store is the record and blob store. It is safe for concurrent use.
 type Store struct {
-	kv   jetstream.KeyValue
-	code jetstream.ObjectStore
+	kv    jetstream.KeyValue
+	code  jetstream.ObjectStore
+	hooks WriteHooks
+}
+
+// WriteHooks run synchronously around every write of a record that belongs
+// to a function (Before just before it, After once it is done or failed),
+// with the function's name. In-process caches use them to stay exact: a
+// reader that saw a write's result can never be served what preceded it.
+// Other processes learn of writes through WatchFunctions.
+type WriteHooks struct {
+	Before, After func(function string)
+}
+
+// SetWriteHooks installs h; call it before the Store is shared.
+func (s *Store) SetWriteHooks(h WriteHooks) { s.hooks = h }
+
+// around brackets a write of function name with the hooks.
+func (s *Store) around(name string) func() {
+	if s.hooks.Before != nil {
+		s.hooks.Before(name)
+	}
+	return func() {
+		if s.hooks.After != nil {
+			s.hooks.After(name)
+		}
+	}
 }
 
 // New opens (creating if needed) the buckets on js.
@@ -160,6 +185,7 @@ func (s *Store) CreateFunction(ctx context.Context, fn *lambda.Function) (uint64
 	if err != nil {
 		return 0, fmt.Errorf("create function %s: encode: %w", fn.Name(), err)
 	}
+	defer s.around(fn.Name())()
 	rev, err := s.kv.Create(ctx, functionKey(fn.Name()), b)
 	if errors.Is(err, jetstream.ErrKeyExists) {
 		return 0, fmt.Errorf("create function %s: %w", fn.Name(), ErrExists)
@@ -177,6 +203,7 @@ func (s *Store) UpdateFunction(ctx context.Context, fn *lambda.Function, rev uin
 	if err != nil {
 		return 0, fmt.Errorf("update function %s: encode: %w", fn.Name(), err)
 	}
+	defer s.around(fn.Name())()
 	nrev, err := s.kv.Update(ctx, functionKey(fn.Name()), b, rev)
 	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
 		return 0, fmt.Errorf("update function %s: %w", fn.Name(), ErrConflict)
@@ -193,6 +220,7 @@ func (s *Store) DeleteFunction(ctx context.Context, name string, rev uint64) err
 	if rev != 0 {
 		opts = append(opts, jetstream.LastRevision(rev))
 	}
+	defer s.around(name)()
 	err := s.kv.Delete(ctx, functionKey(name), opts...)
 	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
 		return fmt.Errorf("delete function %s: %w", name, ErrConflict)
