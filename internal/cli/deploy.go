@@ -80,8 +80,12 @@ func runDeploy(ctx context.Context, args []string, stdio Stdio, getenv func(stri
 	fs.BoolVar(yes, "y", false, "shorthand for --yes")
 	asJSON := fs.Bool("json", false, "print the plan as JSON on stdout (progress goes to stderr)")
 	expectNone := fs.Bool("expect-no-changes", false, "fail (exit 1) if the plan has changes, applying nothing (for CI)")
+	var only string
+	for _, n := range []string{"f", "function"} {
+		fs.StringVar(&only, n, "", "deploy only this function (its key in the service file) and the layers it uses; nothing is deleted")
+	}
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: lambdad deploy [-c serverless.yml] [--stage S] [--region R] [--plan] [--yes] [--json] [--expect-no-changes]\n\n"+
+		fmt.Fprintf(fs.Output(), "Usage: lambdad deploy [-c serverless.yml] [--stage S] [--region R] [--plan] [--yes] [--json] [--expect-no-changes] [-f KEY]\n\n"+
 			"Plans the service against the server (create / update / replace / delete per function) and applies\n"+
 			"the plan after confirmation. Unchanged code is not uploaded again.\n\n")
 		fs.PrintDefaults()
@@ -115,6 +119,11 @@ func runDeploy(ctx context.Context, args []string, stdio Stdio, getenv func(stri
 	plan, err := deploy.NewPlan(spec, pkgs, st)
 	if err != nil {
 		return err
+	}
+	if only != "" {
+		if err := plan.Only(only); err != nil {
+			return err
+		}
 	}
 	if *asJSON {
 		err = deploy.RenderJSON(out, plan)

@@ -167,6 +167,35 @@ func TestDeployCommands(t *testing.T) {
 		t.Errorf("deploy --plan --expect-no-changes after deploy = %d\nstderr:\n%s", r.code, r.err)
 	}
 
+	// deploy -f: one function only.
+	if err := os.WriteFile(filepath.Join(dir, "app.py"), []byte("def handler(event, context):\n    return {'v': 2}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(yml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(yml, bytes.Replace(b, []byte("timeout: 30"), []byte("timeout: 20"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, "", cmd("deploy", "-f", "api", "--yes")...)
+	if r.code != 0 || !strings.Contains(r.out, "Plan: 0 to create, 1 to update, 0 to replace, 0 to delete, 0 unchanged") || strings.Contains(r.out, "svc-dev-worker   update") {
+		t.Fatalf("deploy -f api = %d\nstdout:\n%s\nstderr:\n%s", r.code, r.out, r.err)
+	}
+	if out, err := c.Invoke(t.Context(), client.InvokeInput{FunctionName: "svc-dev-api"}); err != nil || !strings.Contains(string(out.Payload), `"v": 2`) {
+		t.Errorf("api after deploy -f = %s, %v", out.Payload, err)
+	}
+	if f, err := c.GetFunctionConfiguration(t.Context(), "svc-dev-worker"); err != nil || f.Timeout != 30 {
+		t.Errorf("worker timeout after deploy -f api = %d, %v; want 30 (untouched)", f.Timeout, err)
+	}
+	if r = run(t, "", cmd("deploy", "-f", "nope", "--plan")...); r.code != 1 || !strings.Contains(r.err, `no function "nope"`) {
+		t.Errorf("deploy -f nope = %d\nstderr:\n%s", r.code, r.err)
+	}
+	r = run(t, "", cmd("deploy", "--yes")...)
+	if r.code != 0 || !strings.Contains(r.out, "1 to update") || !strings.Contains(r.out, "~ timeout: 30 → 20") {
+		t.Fatalf("deploy after deploy -f = %d\nstdout:\n%s", r.code, r.out)
+	}
+
 	r = run(t, "", cmd("deploy", "--plan", "--json")...)
 	var plan struct {
 		SchemaVersion int `json:"schemaVersion"`
@@ -190,7 +219,7 @@ func TestDeployCommands(t *testing.T) {
 			Version string `json:"version"`
 		} `json:"functions"`
 	}
-	if r.code != 0 || json.Unmarshal([]byte(r.out), &info) != nil || len(info.Functions) != 2 || info.Functions[0].State != "Active" || info.Functions[0].Version != "1" {
+	if r.code != 0 || json.Unmarshal([]byte(r.out), &info) != nil || len(info.Functions) != 2 || info.Functions[0].State != "Active" || info.Functions[0].Version != "2" {
 		t.Errorf("info --json = %d, %+v\nstdout:\n%s", r.code, info, r.out)
 	}
 

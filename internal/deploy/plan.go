@@ -277,6 +277,13 @@ func NewPlan(spec *manifest.Spec, pkgs *Packages, st *State) (*Plan, error) {
 		}
 		p.Steps = append(p.Steps, Step{Op: OpDelete, Kind: KindFunction, Name: name, live: f})
 	}
+	p.summarize()
+	return p, nil
+}
+
+// summarize counts the steps.
+func (p *Plan) summarize() {
+	p.Summary = Summary{}
 	for _, s := range p.Steps {
 		switch s.Op {
 		case OpCreate:
@@ -294,7 +301,37 @@ func NewPlan(spec *manifest.Spec, pkgs *Packages, st *State) (*Plan, error) {
 			p.Summary.UploadBytes += s.Code.Size
 		}
 	}
-	return p, nil
+}
+
+// Only narrows p to the function with key key and the layers it refers
+// to: `deploy -f` (the Serverless Framework's `deploy function`). Nothing
+// is deleted. It returns an error when the service has no such function.
+func (p *Plan) Only(key string) error {
+	var fn *Step
+	for i := range p.Steps {
+		if s := &p.Steps[i]; s.Kind == KindFunction && s.Key == key {
+			fn = s
+		}
+	}
+	if fn == nil {
+		return fmt.Errorf("the service has no function %q", key)
+	}
+	uses := map[string]bool{}
+	for _, arn := range fn.want.Layers {
+		uses[arn] = true
+	}
+	var steps []Step
+	for _, s := range p.Steps {
+		switch {
+		case s.Kind == KindLayer && uses[pendingLayer(s.Name)]:
+			steps = append(steps, s)
+		case s.Kind == KindFunction && s.Key == key:
+			steps = append(steps, s)
+		}
+	}
+	p.Steps = steps
+	p.summarize()
+	return nil
 }
 
 // want is the configuration spec asks for function fn packaged in a;
