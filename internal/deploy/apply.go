@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lambdad/lambdad/sdk/client"
@@ -34,14 +35,16 @@ var ErrRefused = errors.New("the plan asks for what this server cannot do")
 // since fails the step (PreconditionFailedException) instead of being
 // overwritten.
 //
-// Apply stops at the first failing step and returns its error; the steps
-// before it stay applied (planning again shows what is left). A plan with
-// refusals is not applied at all (ErrRefused).
+// Within a phase, independent steps run up to applyParallelism at a time.
+// After a failing step no further step starts; Apply waits for the running
+// ones and returns the failures. Applied steps stay applied (planning again
+// shows what is left). A plan with refusals is not applied at all
+// (ErrRefused).
 func Apply(ctx context.Context, c *client.Client, p *Plan, progress io.Writer) error {
 	if len(p.Refusals) > 0 {
 		return fmt.Errorf("%w: %s", ErrRefused, strings.Join(p.Refusals, "; "))
 	}
-	published := map[string]string{} // placeholder → layer version ARN
+	progress = &lineWriter{w: progress}
 	run := func(s *Step, label string, f func() error) error {
 		start := time.Now()
 		fmt.Fprintf(progress, "  %s %s %s %s …\n", opSymbols[s.Op], label, s.Kind, s.Name)
@@ -52,12 +55,12 @@ func Apply(ctx context.Context, c *client.Client, p *Plan, progress io.Writer) e
 		fmt.Fprintf(progress, "  ✓ %s %s %s (%.1fs)\n", s.Kind, s.Name, done(label), time.Since(start).Seconds())
 		return nil
 	}
-	for i := range p.Steps {
-		s := &p.Steps[i]
-		if s.Kind != KindLayer || s.Op == OpSame {
-			continue
-		}
-		if err := run(s, "publishing", func() error {
+
+	// 1. Layers.
+	var mu sync.Mutex
+	published := map[string]string{} // placeholder → layer version ARN
+	err := forEach(p.Steps, func(s *Step) bool { return s.Kind == KindLayer && s.Op != OpSame }, func(s *Step) error {
+		return run(s, "publishing", func() error {
 			lv, err := c.PublishLayerVersion(ctx, s.Name, client.PublishLayerVersionInput{
 				ZipFile: s.artifact.Zip, Description: s.layer.Description, LicenseInfo: s.layer.LicenseInfo,
 				CompatibleRuntimes: s.layer.CompatibleRuntimes, CompatibleArchitectures: s.layer.CompatibleArchitectures,
@@ -65,108 +68,168 @@ func Apply(ctx context.Context, c *client.Client, p *Plan, progress io.Writer) e
 			if err != nil {
 				return err
 			}
+			mu.Lock()
 			published[pendingLayer(s.Name)] = lv.LayerVersionArn
+			mu.Unlock()
 			return nil
-		}); err != nil {
-			return err
-		}
+		})
+	})
+	if err != nil {
+		return err
 	}
+
+	// 2. Functions, with the new layer versions.
+	isFunction := func(s *Step) bool { return s.Kind == KindFunction && s.want != nil && s.Op != OpSame }
 	for i := range p.Steps {
-		s := &p.Steps[i]
-		if s.Kind != KindFunction || s.want == nil {
-			continue
-		}
-		for j, arn := range s.want.Layers {
-			if real, ok := published[arn]; ok {
-				s.want.Layers[j] = real
+		if s := &p.Steps[i]; isFunction(s) {
+			for j, arn := range s.want.Layers {
+				if real, ok := published[arn]; ok {
+					s.want.Layers[j] = real
+				}
 			}
 		}
-		var err error
+	}
+	err = forEach(p.Steps, isFunction, func(s *Step) error {
 		switch s.Op {
 		case OpCreate:
-			err = run(s, "creating", func() error { return create(ctx, c, s) })
+			return run(s, "creating", func() error { return create(ctx, c, s) })
 		case OpReplace:
-			err = run(s, "replacing", func() error {
+			return run(s, "replacing", func() error {
 				if err := c.DeleteFunction(ctx, s.Name); err != nil && !client.IsNotFound(err) {
 					return err
 				}
 				return create(ctx, c, s)
 			})
 		case OpUpdate:
-			err = run(s, "updating", func() error { return update(ctx, c, s) })
+			return run(s, "updating", func() error { return update(ctx, c, s) })
 		}
-		if err != nil {
-			return err
-		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	for i := range p.Steps {
-		s := &p.Steps[i]
-		if s.Kind != KindFunction || s.want == nil || s.Op == OpSame {
-			continue
-		}
-		rc := s.want.ReservedConcurrency
-		if s.Op == OpUpdate && changed(s.Diffs, "reservedConcurrency") || s.Op != OpUpdate && rc != nil {
-			if err := run(s, "setting concurrency of", func() error {
-				if rc == nil {
-					return c.DeleteFunctionConcurrency(ctx, s.Name)
-				}
-				return c.PutFunctionConcurrency(ctx, s.Name, *rc)
-			}); err != nil {
-				return err
-			}
-		}
-		w := s.want
-		hasEIC := w.MaximumEventAge != nil || w.MaximumRetryAttempts != nil || w.OnSuccess != "" || w.OnFailure != ""
-		if s.Op == OpUpdate && (changed(s.Diffs, "maximumEventAge") || changed(s.Diffs, "maximumRetryAttempts") || changed(s.Diffs, "destinations")) ||
-			s.Op != OpUpdate && hasEIC {
-			if err := run(s, "configuring asynchronous invocation of", func() error {
-				if !hasEIC {
-					return c.DeleteFunctionEventInvokeConfig(ctx, s.Name)
-				}
-				return putEventInvokeConfig(ctx, c, s.Name, w)
-			}); err != nil {
-				return err
-			}
-		}
-		if s.Op == OpUpdate && changed(s.Diffs, "tags") {
-			if err := run(s, "tagging", func() error { return retag(ctx, c, s) }); err != nil {
-				return err
-			}
-		}
-		version := ""
-		if s.live != nil {
-			version = s.live.LatestVersion
-		}
-		if s.Publish {
-			start := time.Now()
-			v, err := c.PublishVersion(ctx, s.Name, client.PublishVersionInput{CodeSha256: s.artifact.CodeSHA256})
-			if err != nil {
-				fmt.Fprintf(progress, "  ✗ function %s: publishing a version failed: %v\n", s.Name, err)
-				return fmt.Errorf("publish a version of function %s: %w", s.Name, err)
-			}
-			version = v.Version
-			fmt.Fprintf(progress, "  ✓ function %s version %s published (%.1fs)\n", s.Name, v.Version, time.Since(start).Seconds())
-		}
-		if s.Op == OpUpdate && (changed(s.Diffs, "provisionedConcurrency") || changed(s.Diffs, "aliases")) ||
-			s.Op != OpUpdate && w.ProvisionedConcurrency > 0 {
-			if err := run(s, "provisioning", func() error { return provision(ctx, c, s.Name, w.ProvisionedConcurrency, version) }); err != nil {
-				return err
-			}
-		}
+
+	// 3. Function-level settings (destinations need every function to exist).
+	err = forEach(p.Steps, isFunction, func(s *Step) error { return applySettings(ctx, c, s, run, progress) })
+	if err != nil {
+		return err
 	}
-	for i := range p.Steps {
-		s := &p.Steps[i]
-		if s.Op != OpDelete {
-			continue
-		}
-		if err := run(s, "deleting", func() error {
+
+	// 4. Functions no longer in the file.
+	return forEach(p.Steps, func(s *Step) bool { return s.Op == OpDelete }, func(s *Step) error {
+		return run(s, "deleting", func() error {
 			if err := c.DeleteFunction(ctx, s.Name); err != nil && !client.IsNotFound(err) {
 				return err
 			}
 			return nil
+		})
+	})
+}
+
+// applyParallelism is how many steps of one phase Apply runs at a time.
+const applyParallelism = 4
+
+// forEach runs f on the selected steps, applyParallelism at a time, starting
+// them in plan order; after a failure no further step starts. It waits for
+// the running ones and returns the failures joined.
+func forEach(steps []Step, selected func(*Step) bool, f func(*Step) error) error {
+	sem := make(chan struct{}, applyParallelism)
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	failed := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(errs) > 0
+	}
+	for i := range steps {
+		s := &steps[i]
+		if !selected(s) {
+			continue
+		}
+		sem <- struct{}{}
+		if failed() {
+			<-sem
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := f(s); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// lineWriter serialises writes, so progress lines of steps running at the
+// same time do not mix.
+type lineWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lineWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+// applySettings applies the function-level settings of s: reserved
+// concurrency, asynchronous invocation, tags, a published version and
+// provisioned concurrency, in that order.
+func applySettings(ctx context.Context, c *client.Client, s *Step, run func(*Step, string, func() error) error, progress io.Writer) error {
+	w := s.want
+	rc := w.ReservedConcurrency
+	if s.Op == OpUpdate && changed(s.Diffs, "reservedConcurrency") || s.Op != OpUpdate && rc != nil {
+		if err := run(s, "setting concurrency of", func() error {
+			if rc == nil {
+				return c.DeleteFunctionConcurrency(ctx, s.Name)
+			}
+			return c.PutFunctionConcurrency(ctx, s.Name, *rc)
 		}); err != nil {
 			return err
 		}
+	}
+	hasEIC := w.MaximumEventAge != nil || w.MaximumRetryAttempts != nil || w.OnSuccess != "" || w.OnFailure != ""
+	if s.Op == OpUpdate && (changed(s.Diffs, "maximumEventAge") || changed(s.Diffs, "maximumRetryAttempts") || changed(s.Diffs, "destinations")) ||
+		s.Op != OpUpdate && hasEIC {
+		if err := run(s, "configuring asynchronous invocation of", func() error {
+			if !hasEIC {
+				return c.DeleteFunctionEventInvokeConfig(ctx, s.Name)
+			}
+			return putEventInvokeConfig(ctx, c, s.Name, w)
+		}); err != nil {
+			return err
+		}
+	}
+	if s.Op == OpUpdate && changed(s.Diffs, "tags") {
+		if err := run(s, "tagging", func() error { return retag(ctx, c, s) }); err != nil {
+			return err
+		}
+	}
+	version := ""
+	if s.live != nil {
+		version = s.live.LatestVersion
+	}
+	if s.Publish {
+		start := time.Now()
+		v, err := c.PublishVersion(ctx, s.Name, client.PublishVersionInput{CodeSha256: s.artifact.CodeSHA256})
+		if err != nil {
+			fmt.Fprintf(progress, "  ✗ function %s: publishing a version failed: %v\n", s.Name, err)
+			return fmt.Errorf("publish a version of function %s: %w", s.Name, err)
+		}
+		version = v.Version
+		fmt.Fprintf(progress, "  ✓ function %s version %s published (%.1fs)\n", s.Name, v.Version, time.Since(start).Seconds())
+	}
+	if s.Op == OpUpdate && (changed(s.Diffs, "provisionedConcurrency") || changed(s.Diffs, "aliases")) ||
+		s.Op != OpUpdate && w.ProvisionedConcurrency > 0 {
+		return run(s, "provisioning", func() error { return provision(ctx, c, s.Name, w.ProvisionedConcurrency, version) })
 	}
 	return nil
 }
