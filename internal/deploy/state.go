@@ -2,10 +2,12 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/lambdad/lambdad/internal/manifest"
 	"github.com/lambdad/lambdad/sdk/client"
@@ -164,31 +166,60 @@ func readState(ctx context.Context, c *client.Client, service, stage string, wan
 		return nil, fmt.Errorf("list functions: %w", err)
 	}
 	prefix := service + "-" + stage + "-"
+	// One GetFunction per function (only tags tell a function's service),
+	// then the settings of the candidates; readParallelism at a time.
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		errs []error
+	)
+	sem := make(chan struct{}, readParallelism)
 	for _, f := range all {
-		g, err := c.GetFunction(ctx, f.FunctionName)
-		if client.IsNotFound(err) {
-			continue // deleted since the listing
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read function %s: %w", f.FunctionName, err)
-		}
-		lf := &LiveFunction{Configuration: g.Configuration, Tags: g.Tags}
-		if !lf.owned(service, stage) && !wanted[f.FunctionName] && !strings.HasPrefix(f.FunctionName, prefix) {
-			continue // another service's, or no service's
-		}
-		err = readSettings(ctx, c, st, lf)
-		if client.IsNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read function %s: %w", f.FunctionName, err)
-		}
-		st.Functions = append(st.Functions, *lf)
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			lf, err := readFunction(ctx, c, st, f.FunctionName, func(lf *LiveFunction) bool {
+				return lf.owned(service, stage) || wanted[f.FunctionName] || strings.HasPrefix(f.FunctionName, prefix)
+			})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case client.IsNotFound(err): // deleted since the listing
+			case err != nil:
+				errs = append(errs, fmt.Errorf("read function %s: %w", f.FunctionName, err))
+			case lf != nil:
+				st.Functions = append(st.Functions, *lf)
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	sort.Slice(st.Functions, func(i, j int) bool {
 		return st.Functions[i].Configuration.FunctionName < st.Functions[j].Configuration.FunctionName
 	})
 	return st, nil
+}
+
+// readParallelism is how many functions ReadState reads at a time.
+const readParallelism = 8
+
+// readFunction reads function name and, when candidate says it may concern
+// the service, its settings; nil when it does not.
+func readFunction(ctx context.Context, c *client.Client, st *State, name string, candidate func(*LiveFunction) bool) (*LiveFunction, error) {
+	g, err := c.GetFunction(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	lf := &LiveFunction{Configuration: g.Configuration, Tags: g.Tags}
+	if !candidate(lf) {
+		return nil, nil
+	}
+	if err := readSettings(ctx, c, st, lf); err != nil {
+		return nil, err
+	}
+	return lf, nil
 }
 
 // readSettings reads the function-level settings of lf that the server has.
