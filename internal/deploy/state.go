@@ -145,8 +145,12 @@ func ReadServiceState(ctx context.Context, c *client.Client, service, stage stri
 
 func readState(ctx context.Context, c *client.Client, service, stage string, wanted map[string]bool) (*State, error) {
 	caps, err := c.Capabilities(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read server capabilities: %w", err)
+	var ae *client.APIError
+	switch {
+	case errors.As(err, &ae):
+		return nil, fmt.Errorf("read server capabilities (is the endpoint a lambdad server of this version?): %w", err)
+	case err != nil:
+		return nil, fmt.Errorf("read server capabilities (is lambdad serve running there?): %w", err)
 	}
 	st := &State{Capabilities: *caps}
 	for _, f := range sortedKeys(featureProbes) {
