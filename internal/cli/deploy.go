@@ -108,6 +108,7 @@ func runDeploy(ctx context.Context, args []string, stdio Stdio, getenv func(stri
 	}
 	c := sf.client()
 	fmt.Fprintf(info, "Deploying %s to stage %s (%s) at %s\n", spec.Service, spec.Stage, spec.Region, sf.endpoint())
+	fmt.Fprintf(info, "Packaging %d function(s), %d layer(s) …\n", len(spec.Functions), len(spec.Layers))
 	pkgs, err := deploy.Pack(ctx, spec, deploy.PackOptions{GoBuild: &deploy.GoBuilder{}})
 	if err != nil {
 		return err

@@ -159,7 +159,21 @@ func size(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-// RenderJSON writes the plan's stable JSON form, indented.
+// RenderJSON writes the plan's stable JSON form, indented:
+//
+//	{"schemaVersion": 1, "service", "stage", "region",
+//	 "steps": [{"op": create|update|replace|delete|same, "kind": function|layer,
+//	            "key", "name",
+//	            "diffs": [{"path", "kind": add|update|delete, "old", "new", "sensitive"}],
+//	            "replaceReasons": [...],
+//	            "code": {"status": new|changed|unchanged, "old", "new", "size"},
+//	            "publish": bool}],
+//	 "summary": {"create", "update", "replace", "delete", "same", "uploadBytes"},
+//	 "warnings": [...], "refusals": [...]}
+//
+// Empty members are omitted; sensitive diffs (environment variables) never
+// carry values. New members may be added; none changes meaning without a
+// new schemaVersion.
 func RenderJSON(w io.Writer, p *Plan) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
