@@ -33,7 +33,7 @@ func runInfo(ctx context.Context, args []string, stdio Stdio, getenv func(string
 	var svc, stage, region string
 	var keys map[string]string
 	if *service != "" {
-		svc, stage, region, _, _ = resolveService(sf, *service, stdio, getenv)
+		svc, stage, region = sf.named(*service)
 		st, err = deploy.ReadServiceState(ctx, c, svc, stage)
 	} else {
 		spec, lerr := sf.load(stdio.Err, getenv)
@@ -53,22 +53,15 @@ func runInfo(ctx context.Context, args []string, stdio Stdio, getenv func(string
 	return deploy.RenderInfo(stdio.Out, in)
 }
 
-// resolveService names the service and stage: --service (with --stage,
-// default dev), else the service file.
-func resolveService(sf *serviceFlags, service string, stdio Stdio, getenv func(string) string) (svc, stage, region string, keys map[string]string, err error) {
-	if service != "" {
-		stage, region = sf.stage, sf.region
-		if stage == "" {
-			stage = "dev"
-		}
-		if region == "" {
-			region = "us-east-1"
-		}
-		return service, stage, region, nil, nil
+// named is the service, stage and region given by --service, --stage
+// (default dev) and --region (default us-east-1), without a service file.
+func (sf *serviceFlags) named(service string) (svc, stage, region string) {
+	stage, region = sf.stage, sf.region
+	if stage == "" {
+		stage = "dev"
 	}
-	spec, err := sf.load(stdio.Err, getenv)
-	if err != nil {
-		return "", "", "", nil, err
+	if region == "" {
+		region = "us-east-1"
 	}
-	return spec.Service, spec.Stage, spec.Region, specKeys(spec), nil
+	return service, stage, region
 }

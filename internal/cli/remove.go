@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"slices"
 
 	"github.com/lambdad/lambdad/internal/deploy"
@@ -30,17 +29,17 @@ func runRemove(ctx context.Context, args []string, stdio Stdio, getenv func(stri
 		fs.Usage()
 		return errUsage
 	}
-	svc, stage, _, _, err := resolveService(sf, *service, stdio, getenv)
-	if err != nil {
-		return err
-	}
 	// The service's layers (not retained) are known only from its file.
+	var svc, stage string
 	var layers []string
-	if *service == "" {
-		spec, err := sf.load(io.Discard, getenv)
+	if *service != "" {
+		svc, stage, _ = sf.named(*service)
+	} else {
+		spec, err := sf.load(stdio.Err, getenv)
 		if err != nil {
 			return err
 		}
+		svc, stage = spec.Service, spec.Stage
 		for _, l := range spec.Layers {
 			if !l.Retain {
 				layers = append(layers, l.Name)
