@@ -202,3 +202,43 @@ func changedPath(diffs []deploy.Diff, path, kind string) bool {
 	}
 	return false
 }
+
+// TestReplaceOnArchitectureChange checks that an architecture change
+// replaces the function (deleted, then created with the new architecture).
+func TestReplaceOnArchitectureChange(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real server")
+	}
+	requireTools(t, "python3")
+	c := client.New(startServer(t))
+	dir := copyDir(t, filepath.Join("testdata", "provisioned"))
+	yml := filepath.Join(dir, "serverless.yml")
+	b, err := os.ReadFile(yml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = bytes.Replace(b, []byte("    provisionedConcurrency: 1\n"), []byte("    architecture: arm64\n"), 1)
+	if err := os.WriteFile(yml, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	apply(t, c, planFor(t, c, dir))
+	if err := os.WriteFile(yml, bytes.Replace(b, []byte("arm64"), []byte("x86_64"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := planFor(t, c, dir)
+	ch := changes(p)
+	if len(ch) != 1 || ch[0].Op != deploy.OpReplace || !slices.Equal(ch[0].ReplaceReasons, []string{"architecture arm64→x86_64"}) {
+		t.Fatalf("plan after an architecture change: %+v", ch)
+	}
+	apply(t, c, p)
+	f, err := c.GetFunctionConfiguration(t.Context(), "prov-dev-api")
+	if err != nil || !slices.Equal(f.Architectures, []string{"x86_64"}) {
+		t.Fatalf("architectures after replace = %v, %v", f.Architectures, err)
+	}
+	if got := invoke(t, c, "prov-dev-api", "{}"); got["ok"] != true {
+		t.Errorf("invoke after replace = %v", got)
+	}
+	if p := planFor(t, c, dir); p.Summary.Changes() != 0 {
+		t.Errorf("replan after replace: %+v", changes(p))
+	}
+}

@@ -41,8 +41,12 @@ func RenderText(w io.Writer, p *Plan) error {
 		for _, d := range s.Diffs {
 			fmt.Fprintf(&b, "     %s %s\n", diffSymbols[d.Kind], diffLine(d))
 		}
-		if s.Code != nil && (s.Code.Status == CodeChanged || s.Op == OpReplace) {
+		switch {
+		case s.Code == nil:
+		case s.Code.Status == CodeChanged:
 			fmt.Fprintf(&b, "     ~ code: %s → %s (%s)\n", shortSHA(s.Code.Old), shortSHA(s.Code.New), size(s.Code.Size))
+		case s.Op == OpReplace:
+			fmt.Fprintf(&b, "     + code: %s uploaded again (%s)\n", shortSHA(s.Code.New), size(s.Code.Size))
 		}
 	}
 	if len(p.Warnings) > 0 {
