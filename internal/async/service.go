@@ -201,7 +201,7 @@ func (s *Service) Enqueue(ctx context.Context, req *lambda.InvokeRequest) (*lamb
 	if err != nil {
 		return nil, err
 	}
-	if err := invocable(&t.Config); err != nil {
+	if err := lambda.Invocable(&t.Config); err != nil {
 		return nil, err
 	}
 	ev := &event{
@@ -236,23 +236,6 @@ func payloadOrEmpty(p []byte) []byte {
 		return []byte("{}")
 	}
 	return p
-}
-
-// invocable mirrors the invoker's state rule: only Active (or stateless)
-// versions accept invocations; Failed is a 409 with the reason.
-func invocable(c *lambda.FunctionConfiguration) error {
-	switch c.State {
-	case lambda.StateActive, "":
-		return nil
-	case lambda.StateFailed:
-		msg := "The function could not be invoked because it is in the Failed state"
-		if c.StateReason != "" {
-			msg += ": " + c.StateReason
-		}
-		return lambda.Conflict(msg)
-	default:
-		return lambda.ConflictPending(c.State)
-	}
 }
 
 // event is one queued Event invocation as the headers carry it.

@@ -96,7 +96,7 @@ func (s *Service) handle(ctx context.Context, m jetstream.Msg) {
 		s.retryLater(ctx, log, m, md, ev, deadline, err)
 		return
 	}
-	if err := invocable(&t.Config); err != nil {
+	if err := lambda.Invocable(&t.Config); err != nil {
 		s.retryLater(ctx, log, m, md, ev, deadline, err)
 		return
 	}

@@ -707,14 +707,4 @@ func (s *Service) ResolveForInvoke(ctx context.Context, param, qualifier string)
 
 // Invocable reports whether a configuration may be invoked: State Active
 // (an update in progress keeps serving, as on AWS).
-func Invocable(c *lambda.FunctionConfiguration) error {
-	if c.State == lambda.StateActive {
-		return nil
-	}
-	e := lambda.ConflictPending(c.State)
-	if c.State == lambda.StateFailed && c.StateReason != "" {
-		// Say why, e.g. which interpreter the host lacks.
-		e.Message += ". " + c.StateReason
-	}
-	return e
-}
+func Invocable(c *lambda.FunctionConfiguration) error { return lambda.Invocable(c) }

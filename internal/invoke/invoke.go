@@ -284,7 +284,7 @@ func (iv *Invoker) Invoke(ctx context.Context, req *lambda.InvokeRequest) (*lamb
 	if err != nil {
 		return nil, err
 	}
-	if err := invocable(&t.Config); err != nil {
+	if err := lambda.Invocable(&t.Config); err != nil {
 		return nil, err
 	}
 	switch req.InvocationType {
@@ -315,22 +315,6 @@ func (iv *Invoker) Invoke(ctx context.Context, req *lambda.InvokeRequest) (*lamb
 		res.LogResult = base64.StdEncoding.EncodeToString(out.LogTail)
 	}
 	return res, nil
-}
-
-// invocable reports whether a version's state allows invocations.
-func invocable(c *lambda.FunctionConfiguration) error {
-	switch c.State {
-	case lambda.StateActive, "":
-		return nil
-	case lambda.StateFailed:
-		msg := "The function could not be invoked because it is in the Failed state"
-		if c.StateReason != "" {
-			msg += ": " + c.StateReason
-		}
-		return lambda.Conflict(msg)
-	default:
-		return lambda.ConflictPending(c.State)
-	}
 }
 
 // Run executes call on an environment of t, cold-starting one if none is

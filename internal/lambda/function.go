@@ -246,3 +246,18 @@ func (c FunctionConfiguration) ListView() FunctionConfiguration {
 	n.RuntimeVersionConfig = nil
 	return n
 }
+
+// Invocable reports whether a version's state allows invocations: Active
+// (or no state, for records that predate states) is fine; anything else is
+// AWS's 409 naming the state, and for Failed also the reason (e.g. which
+// interpreter the host lacks).
+func Invocable(c *FunctionConfiguration) error {
+	if c.State == StateActive || c.State == "" {
+		return nil
+	}
+	e := ConflictPending(c.State)
+	if c.State == StateFailed && c.StateReason != "" {
+		e.Message += ". " + c.StateReason
+	}
+	return e
+}
