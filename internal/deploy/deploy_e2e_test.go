@@ -127,7 +127,17 @@ func goBuilder() *deploy.GoBuilder {
 // planFor loads, packs and plans the service in dir.
 func planFor(t *testing.T, c *client.Client, dir string) *deploy.Plan {
 	t.Helper()
-	spec, _, err := manifest.Load(filepath.Join(dir, "serverless.yml"), manifest.Options{Getenv: func(string) string { return "" }})
+	return planForStage(t, c, dir, "")
+}
+
+// planForStage is planFor with --stage stage ("" for the file's).
+func planForStage(t *testing.T, c *client.Client, dir, stage string) *deploy.Plan {
+	t.Helper()
+	opts := manifest.Options{Stage: stage, Getenv: func(string) string { return "" }}
+	if stage != "" {
+		opts.Options = map[string]string{"stage": stage}
+	}
+	spec, _, err := manifest.Load(filepath.Join(dir, "serverless.yml"), opts)
 	if err != nil {
 		t.Fatalf("load manifest: %v", err)
 	}

@@ -16,8 +16,9 @@ import (
 // a Node function, and a Python layer) unchanged, invokes each function
 // (the Python one imports its helper from the layer at /opt/python),
 // changes the layer, checks that the plan publishes a new layer version and
-// points the function at it, applies, redeploys without a change, and
-// removes the service and its layer versions.
+// points the function at it, applies, redeploys without a change, deploys
+// a second stage sharing the layer version, and removes one stage, then the
+// other, with the layer versions no function uses.
 func TestDeployExample(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a Go function and runs python and node")
@@ -79,17 +80,43 @@ func TestDeployExample(t *testing.T) {
 		t.Errorf("no-op redeploy calls: %v", got)
 	}
 
-	st, err := deploy.ReadServiceState(t.Context(), c, "example", "dev")
-	if err != nil {
-		t.Fatal(err)
+	// A second stage: its own functions (greeting from params.prod), the
+	// same layer version (same content).
+	p = planForStage(t, c, dir, "prod")
+	if s := p.Summary; s.Create != 3 || s.Same != 1 || s.Changes() != 3 {
+		t.Fatalf("prod plan = %+v, want 3 function creates and the layer unchanged", s)
 	}
-	if deleted, err := deploy.Remove(t.Context(), c, st, "example", "dev", &bytes.Buffer{}); err != nil || len(deleted) != 3 {
-		t.Fatalf("Remove = %v, %v", deleted, err)
+	apply(t, c, p)
+	if got := invoke(t, c, "example-prod-greet", `{"name":"Cy"}`); got["message"] != "Good day, Cy!!" {
+		t.Errorf("prod greet = %v", got)
 	}
-	if n, err := deploy.RemoveLayers(t.Context(), c, []string{"common"}, &bytes.Buffer{}); err != nil || n != 2 {
-		t.Errorf("RemoveLayers = %d, %v; want both versions deleted", n, err)
+
+	// Removing dev leaves prod and the layer version prod uses.
+	remove := func(stage string) {
+		t.Helper()
+		st, err := deploy.ReadServiceState(t.Context(), c, "example", stage)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if deleted, err := deploy.Remove(t.Context(), c, st, "example", stage, &bytes.Buffer{}); err != nil || len(deleted) != 3 {
+			t.Fatalf("Remove(%s) = %v, %v", stage, deleted, err)
+		}
+	}
+	remove("dev")
+	if n, err := deploy.RemoveLayers(t.Context(), c, []string{"common"}, &bytes.Buffer{}); err != nil || n != 1 {
+		t.Errorf("RemoveLayers after removing dev = %d, %v; want version 1 deleted, version 2 (used by prod) kept", n, err)
+	}
+	if got := invoke(t, c, "example-prod-greet", `{"name":"Cy"}`); got["message"] != "Good day, Cy!!" {
+		t.Errorf("prod greet after removing dev = %v", got)
+	}
+	remove("prod")
+	if n, err := deploy.RemoveLayers(t.Context(), c, []string{"common"}, &bytes.Buffer{}); err != nil || n != 1 {
+		t.Errorf("RemoveLayers after removing prod = %d, %v; want version 2 deleted", n, err)
 	}
 	if vs, err := c.ListLayerVersions(t.Context(), "common"); err != nil || len(vs) != 0 {
 		t.Errorf("layer versions after remove = %v, %v", vs, err)
+	}
+	if fs, err := c.ListFunctions(t.Context()); err != nil || len(fs) != 0 {
+		t.Errorf("functions after removing both stages: %d, %v", len(fs), err)
 	}
 }
