@@ -89,7 +89,7 @@ func burst(ctx context.Context, l *lambdad, name string, spec fnSpec, n int, hol
 	for _, p := range descendants(l.pid()) {
 		before[p.pid] = true
 	}
-	daemon0, kernel0 := rssKB(l.pid()), kernelKB()
+	daemon0, kernel0 := minRSSKB(l.pid()), kernelKB()
 	client := newHTTPClient(n)
 	body := []byte(fmt.Sprintf(`{"sleep_ms":%d}`, hold.Milliseconds()))
 	do := httpEcho(client, l.invokeURL(name), body)
@@ -118,7 +118,7 @@ func burst(ctx context.Context, l *lambdad, name string, spec fnSpec, n int, hol
 	res.wall = time.Since(start)
 	client.CloseIdleConnections()
 	time.Sleep(time.Second) // environments freeze, connections close
-	res.daemonGrowKB = rssKB(l.pid()) - daemon0
+	res.daemonGrowKB = minRSSKB(l.pid()) - daemon0
 	res.kernelGrowKB = kernelKB() - kernel0
 	for _, p := range descendants(l.pid()) {
 		if before[p.pid] {
@@ -150,4 +150,15 @@ func timedCalls(ctx context.Context, n int, budget time.Duration, f func(i int) 
 		out = append(out, time.Since(t0))
 	}
 	return out, nil
+}
+
+// minRSSKB is the least of 5 RSS samples 100 ms apart: the daemon's RSS
+// swings with its garbage collector, its troughs are comparable.
+func minRSSKB(pid int) int64 {
+	m := rssKB(pid)
+	for range 4 {
+		time.Sleep(100 * time.Millisecond)
+		m = min(m, rssKB(pid))
+	}
+	return m
 }
