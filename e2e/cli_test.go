@@ -81,3 +81,33 @@ func TestCLI(t *testing.T) {
 		t.Fatalf("get after delete: %d %s", code, errs)
 	}
 }
+
+// In a service directory, invoke -f KEY and logs [KEY] resolve the service
+// file's function keys; logs without a name covers the whole service.
+func TestCLIServiceNames(t *testing.T) {
+	s := startServer(t, t.TempDir(), nil)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "serverless.yml"), []byte("service: svc\nprovider:\n  name: aws\n  runtime: python3.12\nfunctions:\n  one:\n    handler: h.one\n  two:\n    handler: h.two\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "h.py"), []byte("def one(e, c):\n    print('in one')\n    return 1\ndef two(e, c):\n    print('in two')\n    return 2\n"), 0o644)
+	cwd, _ := os.Getwd()
+	if err := os.Chdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chdir(cwd) })
+	if out, errs, code := s.cli(t, "deploy", "--yes"); code != 0 {
+		t.Fatalf("deploy: %d %s %s", code, out, errs)
+	}
+	for key, want := range map[string]string{"one": "1", "two": "2"} {
+		if out, errs, code := s.cli(t, "invoke", "-f", key); code != 0 || strings.TrimSpace(out) != want {
+			t.Fatalf("invoke -f %s: %d %q %s", key, code, out, errs)
+		}
+	}
+	out, errs, code := s.cli(t, "logs")
+	if code != 0 || !strings.Contains(out, "svc-dev-one in one") || !strings.Contains(out, "svc-dev-two in two") {
+		t.Fatalf("logs of the service: %d\n%s%s", code, out, errs)
+	}
+	out, _, _ = s.cli(t, "logs", "two")
+	if !strings.Contains(out, "in two") || strings.Contains(out, "in one") {
+		t.Fatalf("logs two:\n%s", out)
+	}
+}

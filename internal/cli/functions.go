@@ -248,7 +248,9 @@ func runDelete(ctx context.Context, args []string, stdio Stdio, getenv func(stri
 func runInvoke(ctx context.Context, args []string, stdio Stdio, getenv func(string) string) error {
 	fs := flag.NewFlagSet("lambdad invoke", flag.ContinueOnError)
 	fs.SetOutput(stdio.Err)
-	newClient := clientFlags(fs, getenv)
+	sf := addServiceFlags(fs, getenv)
+	newClient := sf.client
+	key := fs.String("f", "", "invoke the service function with this key in the service file (-c), instead of NAME")
 	qualifier := fs.String("qualifier", "", "version or alias")
 	showLog := fs.Bool("log", false, "print the invocation's log tail to stderr")
 	async := fs.Bool("async", false, "invoke asynchronously (InvocationType Event)")
@@ -256,8 +258,15 @@ func runInvoke(ctx context.Context, args []string, stdio Stdio, getenv func(stri
 	if err != nil {
 		return err
 	}
+	if *key != "" {
+		name, err := serviceFunction(sf, stdio, getenv, *key)
+		if err != nil {
+			return err
+		}
+		pos = append([]string{name}, pos...)
+	}
 	if len(pos) < 1 || len(pos) > 2 {
-		fmt.Fprintln(stdio.Err, "usage: lambdad invoke NAME [PAYLOAD|@file|-] [--qualifier Q] [--log]")
+		fmt.Fprintln(stdio.Err, "usage: lambdad invoke (NAME | -f KEY) [PAYLOAD|@file|-] [--qualifier Q] [--log]")
 		return errUsage
 	}
 	var payload []byte
@@ -310,3 +319,20 @@ func printJSON(w io.Writer, v any) error {
 
 // zipEpoch is the fixed modification time of entries in zips lambdad makes.
 var zipEpoch = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// serviceFunction maps a function key of the service file to the deployed
+// function name (service-stage-key, or the file's explicit name).
+func serviceFunction(sf *serviceFlags, stdio Stdio, getenv func(string) string, key string) (string, error) {
+	spec, err := sf.load(stdio.Err, getenv)
+	if err != nil {
+		return "", err
+	}
+	var keys []string
+	for _, f := range spec.Functions {
+		if f.Key == key {
+			return f.Name, nil
+		}
+		keys = append(keys, f.Key)
+	}
+	return "", fmt.Errorf("no function %q in %s (functions: %s)", key, sf.config, strings.Join(keys, ", "))
+}

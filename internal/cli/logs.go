@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/lambdad/lambdad/sdk/client"
@@ -13,12 +14,36 @@ import (
 func runLogs(ctx context.Context, args []string, stdio Stdio, getenv func(string) string) error {
 	fs := flag.NewFlagSet("lambdad logs", flag.ContinueOnError)
 	fs.SetOutput(stdio.Err)
-	newClient := clientFlags(fs, getenv)
+	sf := addServiceFlags(fs, getenv)
+	newClient := sf.client
 	follow := fs.Bool("f", false, "follow: keep printing new records")
 	since := fs.String("since", "", "only records newer than this (duration like 10m, or RFC 3339)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
+	}
+	// In a service directory, NAME may be a function key of the service
+	// file (`lambdad logs -f hello`), and no name means every function of
+	// the service, interleaved.
+	if _, err := os.Stat(sf.config); err == nil {
+		spec, err := sf.load(stdio.Err, getenv)
+		if err != nil {
+			return err
+		}
+		byKey := map[string]string{}
+		for _, f := range spec.Functions {
+			byKey[f.Key] = f.Name
+		}
+		if len(pos) == 0 {
+			for _, f := range spec.Functions {
+				pos = append(pos, f.Name)
+			}
+		}
+		for i, p := range pos {
+			if name, ok := byKey[p]; ok {
+				pos[i] = name
+			}
+		}
 	}
 	in := client.LogsInput{Functions: pos, Since: *since, Follow: *follow}
 	multi := len(pos) != 1

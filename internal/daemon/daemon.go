@@ -202,7 +202,7 @@ func (d *Daemon) start(ctx context.Context) (err error) {
 			Version:   Version(),
 			Isolation: d.runner.Name(),
 			Runtimes:  d.registry.Available(),
-			Features:  []string{"functions", "invoke", "logs", "async", "dlq"},
+			Features:  []string{"functions", "invoke", "logs", "async", "dlq", "versions", "aliases", "layers", "concurrency", "event-invoke-config", "tags"},
 		},
 	}))
 	mux.Handle("/", api.New(api.Deps{Control: d.control, Invoker: dispatcher{sync: d.invoker, async: d.async}, Logger: log.With("component", "api")}))

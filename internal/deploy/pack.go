@@ -1,9 +1,5 @@
-// Package deploy turns a canonical manifest.Spec into deployed functions:
-// packaging (this file set: pack*.go), planning and applying.
-//
-// Packaging builds deterministic zips — entries sorted, fixed timestamps and
-// modes — so unchanged code gives an unchanged CodeSha256 and is not
-// uploaded again. It imports the standard library and internal/manifest.
+// Packaging (pack*.go): see doc.go for the package overview.
+
 package deploy
 
 import (
