@@ -109,6 +109,7 @@ type Namespaced struct {
 	opts     NamespacedOptions
 	log      *slog.Logger
 	cg       *cgroupDriver
+	warmer   *rcuWarmer // v1 only; nil otherwise
 	lock     *os.File
 	rootDir  string
 	binds    []string    // host paths bound read-only at the same path
@@ -183,6 +184,11 @@ func NewNamespaced(opts NamespacedOptions) (*Namespaced, error) {
 	}
 	if opts.EgressProxy {
 		n.proxy = newEgressProxy(n.log)
+	}
+	if !cg.v2 {
+		if p := cg.parents["pids"]; p != "" {
+			n.warmer = newRCUWarmer(filepath.Dir(p))
+		}
 	}
 	if fsb, err := os.ReadFile("/proc/filesystems"); err == nil {
 		n.overlay = strings.Contains(string(fsb), "\toverlay\n")
@@ -377,6 +383,9 @@ func (n *Namespaced) Create(ctx context.Context, spec Spec) (Env, error) {
 // prepare creates the environment's cgroup, OOM watch and network.
 func (n *Namespaced) prepare(spec Spec) (*nsEnv, error) {
 	e := &nsEnv{n: n, spec: spec, done: make(chan struct{}), log: n.log.With("env_id", spec.ID)}
+	// Start the grace period the v1 cgroup attach of Start will need now,
+	// in parallel with the rest of the set-up (see rcuWarmer).
+	n.warmer.poke()
 	cg, err := n.cg.create(spec.ID, spec.MemoryMB)
 	if err != nil {
 		return nil, err
@@ -438,6 +447,7 @@ func (n *Namespaced) Close() error {
 	}
 	close(n.spawn)
 	n.wg.Wait()
+	n.warmer.close()
 	if n.proxy != nil {
 		errs = append(errs, n.proxy.close())
 	}

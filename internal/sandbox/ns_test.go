@@ -164,3 +164,24 @@ func TestNamespacedPrefixLock(t *testing.T) {
 		t.Errorf("NewNamespaced(bad prefix) = nil error")
 	}
 }
+
+// The warmer's writes leave lambdad in its own cgroup.
+func TestRCUWarmerMovesNothing(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to write cgroup.procs")
+	}
+	w := newRCUWarmer("/sys/fs/cgroup/pids")
+	if w == nil {
+		t.Skip("no cgroup v1 pids hierarchy at /sys/fs/cgroup/pids")
+	}
+	before, _ := os.ReadFile("/proc/self/cgroup")
+	w.poke()
+	w.poke()
+	w.close()
+	after, _ := os.ReadFile("/proc/self/cgroup")
+	if string(before) != string(after) {
+		t.Errorf("cgroups changed:\n%s\n→\n%s", before, after)
+	}
+	w.poke() // after close: no goroutine starts
+	w.close()
+}
