@@ -32,6 +32,10 @@ type Config struct {
 	ConcurrencyLimit int
 	// KeepWarm is how long an idle execution environment stays alive.
 	KeepWarm time.Duration
+	// FreezeDelay is how long an idle environment keeps running before it
+	// is frozen; an invocation arriving sooner skips the freeze/thaw pair.
+	// 0 freezes at once, as AWS does.
+	FreezeDelay time.Duration
 	// MemoryBudgetMB caps the summed MemorySize of live environments; idle
 	// ones are evicted LRU beyond it (0 = unlimited).
 	MemoryBudgetMB int
@@ -70,6 +74,7 @@ func Default() Config {
 		AccountID:        "000000000000",
 		ConcurrencyLimit: 1000,
 		KeepWarm:         10 * time.Minute,
+		FreezeDelay:      time.Millisecond,
 		Isolation:        "auto",
 		FunctionNetwork:  "proxy",
 		Runtimes:         map[string]string{},
@@ -116,6 +121,7 @@ func Parse(name string, args []string, getenv func(string) string) (Config, erro
 	}
 	fs.IntVar(&c.ConcurrencyLimit, "concurrency-limit", intEnv("LAMBDAD_CONCURRENCY_LIMIT", c.ConcurrencyLimit), "account concurrent executions limit")
 	fs.DurationVar(&c.KeepWarm, "keep-warm", durEnv("LAMBDAD_KEEP_WARM", c.KeepWarm), "idle environment lifetime")
+	fs.DurationVar(&c.FreezeDelay, "freeze-delay", durEnv("LAMBDAD_FREEZE_DELAY", c.FreezeDelay), "idle time before an environment is frozen (0 = at once, as AWS)")
 	fs.IntVar(&c.MemoryBudgetMB, "memory-budget", intEnv("LAMBDAD_MEMORY_BUDGET_MB", c.MemoryBudgetMB), "MB of environments kept before LRU eviction (0 = unlimited)")
 	fs.StringVar(&c.Isolation, "isolation", envOr(getenv, "LAMBDAD_ISOLATION", c.Isolation), "auto, namespaced or none")
 	fs.StringVar(&c.FunctionNetwork, "function-network", envOr(getenv, "LAMBDAD_FUNCTION_NETWORK", c.FunctionNetwork), "namespaced functions' network: proxy, none or host")
@@ -198,6 +204,9 @@ func (c Config) Validate() error {
 	}
 	if c.KeepWarm <= 0 {
 		errs = append(errs, fmt.Errorf("keep-warm %s: must be positive", c.KeepWarm))
+	}
+	if c.FreezeDelay < 0 || c.FreezeDelay > time.Second {
+		errs = append(errs, fmt.Errorf("freeze-delay %s: want 0 to 1s", c.FreezeDelay))
 	}
 	if c.MemoryBudgetMB < 0 {
 		errs = append(errs, fmt.Errorf("memory-budget %d: must not be negative", c.MemoryBudgetMB))

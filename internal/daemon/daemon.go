@@ -397,6 +397,7 @@ func (s *starter) Start(ctx context.Context, v *invoke.Version) (invoke.Env, err
 	cfg := environment.Config{
 		LayerDirs:    layerDirs,
 		InitType:     v.InitType,
+		FreezeDelay:  d.cfg.FreezeDelay,
 		FunctionName: c.FunctionName,
 		Version:      c.Version,
 		Runtime:      rt,

@@ -319,10 +319,14 @@ func (c *Capture) deliver() {
 		batch, c.queue = c.queue, batch[:0]
 		c.qbytes = 0
 		c.qmu.Unlock()
-		for i := range batch {
-			c.sink.Write(batch[i])
-			batch[i] = Record{}
+		if bs, ok := c.sink.(BatchSink); ok && len(batch) > 1 {
+			bs.WriteBatch(batch)
+		} else {
+			for i := range batch {
+				c.sink.Write(batch[i])
+			}
 		}
+		clear(batch)
 	}
 }
 

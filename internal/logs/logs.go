@@ -38,6 +38,14 @@ type Sink interface {
 	Write(rec Record)
 }
 
+// BatchSink is a Sink that can also store several records of one log
+// stream at once (Capture uses it when the sink offers it: one store write
+// for END, REPORT and the lines around them).
+type BatchSink interface {
+	Sink
+	WriteBatch(recs []Record)
+}
+
 // GroupName is the default log group of a function.
 func GroupName(function string) string { return "/aws/lambda/" + function }
 

@@ -13,6 +13,7 @@ package logstore
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"regexp"
@@ -31,6 +32,7 @@ const (
 	streamName   = "LOGS"
 	hdrLogStream = "Lambdad-Log-Stream"
 	hdrTime      = "Lambdad-Time"
+	hdrBatch     = "Lambdad-Batch"
 )
 
 // Options configure the LOGS stream.
@@ -46,7 +48,7 @@ type Store struct {
 	dropped atomic.Uint64
 }
 
-var _ logs.Sink = (*Store)(nil)
+var _ logs.BatchSink = (*Store)(nil)
 
 // New creates or updates the LOGS stream.
 func New(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, opts Options) (*Store, error) {
@@ -103,6 +105,50 @@ func (s *Store) Write(rec logs.Record) {
 	if err := s.nc.PublishMsg(m); err != nil {
 		s.dropped.Add(1)
 	}
+}
+
+// WriteBatch publishes records of one log group and stream as one message
+// (framed: 8-byte unix nanos, 4-byte length, message, per record). It never
+// blocks on the disk.
+func (s *Store) WriteBatch(recs []logs.Record) {
+	if len(recs) == 0 {
+		return
+	}
+	n := 0
+	for i := range recs {
+		n += 12 + len(recs[i].Message)
+	}
+	body := make([]byte, 0, n)
+	for i := range recs {
+		body = binary.BigEndian.AppendUint64(body, uint64(recs[i].Time.UnixNano()))
+		body = binary.BigEndian.AppendUint32(body, uint32(len(recs[i].Message)))
+		body = append(body, recs[i].Message...)
+	}
+	m := &nats.Msg{Subject: Subject(recs[0].Group), Data: body, Header: nats.Header{}}
+	m.Header.Set(hdrLogStream, recs[0].Stream)
+	m.Header.Set(hdrBatch, strconv.Itoa(len(recs)))
+	if err := s.nc.PublishMsg(m); err != nil {
+		s.dropped.Add(uint64(len(recs)))
+	}
+}
+
+// splitBatch decodes a WriteBatch body; nil if it is malformed.
+func splitBatch(group, stream string, body []byte) []logs.Record {
+	var out []logs.Record
+	for len(body) > 0 {
+		if len(body) < 12 {
+			return nil
+		}
+		ns := int64(binary.BigEndian.Uint64(body))
+		l := int(binary.BigEndian.Uint32(body[8:]))
+		body = body[12:]
+		if l > len(body) {
+			return nil
+		}
+		out = append(out, logs.Record{Group: group, Stream: stream, Time: time.Unix(0, ns), Message: body[:l:l]})
+		body = body[l:]
+	}
+	return out
 }
 
 // Dropped counts records that could not be published.
@@ -184,6 +230,20 @@ func (s *Store) Read(ctx context.Context, q Query, fn func(logs.Record) error) (
 			return fmt.Errorf("next log record: %w", err)
 		}
 		md, _ := m.Metadata()
+		if m.Headers().Get(hdrBatch) != "" {
+			for _, rec := range splitBatch(groupOf(m.Subject()), m.Headers().Get(hdrLogStream), m.Data()) {
+				if !q.Since.IsZero() && rec.Time.Before(q.Since) {
+					continue
+				}
+				if err := fn(rec); err != nil {
+					return err
+				}
+			}
+			if !q.Follow && md != nil && md.NumPending == 0 {
+				return nil
+			}
+			continue
+		}
 		rec := logs.Record{
 			Group:   groupOf(m.Subject()),
 			Stream:  m.Headers().Get(hdrLogStream),

@@ -127,3 +127,53 @@ func TestWriteReadFollow(t *testing.T) {
 		t.Errorf("follow Read = %v", err)
 	}
 }
+
+func TestWriteBatch(t *testing.T) {
+	s := newStore(t)
+	t0 := time.Unix(1700000000, 123)
+	s.WriteBatch([]logs.Record{
+		{Group: "/aws/lambda/c", Stream: "st", Time: t0, Message: []byte("END RequestId: x\n")},
+		{Group: "/aws/lambda/c", Stream: "st", Time: t0.Add(time.Millisecond), Message: []byte("REPORT RequestId: x\t\n")},
+		{Group: "/aws/lambda/c", Stream: "st", Time: t0.Add(2 * time.Millisecond), Message: []byte("")},
+	})
+	s.nc.Flush()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, _ := s.js.Stream(ctx, streamName)
+	for {
+		info, err := st.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.State.Msgs == 1 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("batch not stored")
+		case <-time.After(time.Millisecond):
+		}
+	}
+	var got []logs.Record
+	if err := s.Read(ctx, Query{Groups: []string{"/aws/lambda/c"}}, func(r logs.Record) error { got = append(got, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || string(got[1].Message) != "REPORT RequestId: x\t\n" || !got[1].Time.Equal(t0.Add(time.Millisecond)) || got[0].Stream != "st" || got[2].Group != "/aws/lambda/c" {
+		t.Errorf("Read of a batch = %+v", got)
+	}
+	if splitBatch("g", "s", []byte{1, 2, 3}) != nil {
+		t.Error("splitBatch accepted a truncated body")
+	}
+}
+
+func FuzzSplitBatch(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 'h', 'i'})
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, r := range splitBatch("g", "s", b) {
+			if len(r.Message) > len(b) {
+				t.Fatalf("record longer than the body")
+			}
+		}
+	})
+}

@@ -481,6 +481,7 @@ type nsEnv struct {
 	// nanos of the last read.
 	hwmPeak atomic.Uint64
 	hwmAt   atomic.Int64
+	peakAt  atomic.Int64 // unix nanos of the last cgroup peak read
 	wg      sync.WaitGroup
 
 	mu        sync.Mutex
@@ -817,16 +818,21 @@ func (e *nsEnv) Done() <-chan struct{} { return e.done }
 // Stats reports the cgroup's memory high-water mark.
 // The figure survives Destroy (the last reading before the cgroup went).
 func (e *nsEnv) Stats() Stats {
-	peak := e.cg.peak()
-	if last := e.lastPeak.Load(); last > peak {
-		peak = last
+	// The cgroup's high-water mark only grows: reading it at most every
+	// 100 ms keeps a file read off most invocations at no loss but a lag.
+	now := time.Now().UnixNano()
+	if last := e.peakAt.Load(); now-last >= int64(plainRSSInterval) && e.peakAt.CompareAndSwap(last, now) {
+		if p := e.cg.peak(); p > e.lastPeak.Load() {
+			e.lastPeak.Store(p)
+		}
 	}
+	peak := e.lastPeak.Load()
 	// The cgroup charges only pages first touched inside it: file pages an
 	// interpreter shares with the host page cache are missing, so its
 	// figure can be far below the processes' resident sets. Complement it
 	// with the largest VmHWM among the environment's processes, read at
 	// most once per second (it costs a /proc read per process).
-	now := time.Now().UnixNano()
+	now = time.Now().UnixNano()
 	if last := e.hwmAt.Load(); now-last >= int64(plainHWMInterval) && e.hwmAt.CompareAndSwap(last, now) {
 		if pids, err := e.cg.pids(); err == nil {
 			for _, pid := range pids {

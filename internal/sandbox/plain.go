@@ -193,6 +193,7 @@ type plainEnv struct {
 	exit    Exit
 	peakKB  atomic.Uint64
 	hwmAt   atomic.Int64 // unix nanos of the last VmHWM read
+	rssAt   atomic.Int64 // unix nanos of the last statm read
 	destroy sync.Once
 	derr    error
 }
@@ -344,6 +345,10 @@ func (e *plainEnv) Done() <-chan struct{} { return e.done }
 // /proc/<pid>/status; in between it samples the cheap current RSS.
 const plainHWMInterval = time.Second
 
+// plainRSSInterval bounds the current-RSS samples in between (a /proc read
+// per invocation costs more than the rest of the warm path's bookkeeping).
+const plainRSSInterval = 100 * time.Millisecond
+
 // Stats reports the peak RSS of the runtime process (VmHWM while it runs,
 // read at most once per second and complemented by the current RSS in
 // between; ru_maxrss after it exited).
@@ -357,8 +362,10 @@ func (e *plainEnv) Stats() Stats {
 				if kb, ok := plainVmHWM(pid); ok {
 					e.notePeak(kb)
 				}
-			} else if kb, ok := plainRSS(pid); ok {
-				e.notePeak(kb)
+			} else if last := e.rssAt.Load(); now-last >= int64(plainRSSInterval) && e.rssAt.CompareAndSwap(last, now) {
+				if kb, ok := plainRSS(pid); ok {
+					e.notePeak(kb)
+				}
 			}
 		}
 	}
