@@ -52,6 +52,8 @@ type Target struct {
 	// ReservedConcurrency caps the function's parallel environments; nil
 	// when the function has no reservation.
 	ReservedConcurrency *int
+
+	primary *Version // built once by prepare
 }
 
 // Version is one function version an invocation may run.
@@ -61,6 +63,26 @@ type Version struct {
 	// InitType is AWS_LAMBDA_INITIALIZATION_TYPE of environments started
 	// for it: "on-demand" ("" too) or "provisioned-concurrency".
 	InitType string
+
+	key string // pool key, computed once by prepare
+}
+
+// prepare precomputes what every invocation of t needs (the primary
+// Version and the pool keys), so a cached Target costs nothing per call.
+func (t *Target) prepare() {
+	if t.primary == nil {
+		t.primary = &Version{Config: t.Config, Layers: t.Layers}
+	}
+	t.primary.prepare()
+	if t.Additional != nil {
+		t.Additional.prepare()
+	}
+}
+
+func (v *Version) prepare() {
+	if v.key == "" {
+		v.key = poolKey(&v.Config)
+	}
 }
 
 // pick chooses the version to run: the additional one with probability
@@ -69,7 +91,10 @@ func (t *Target) pick() *Version {
 	if t.Additional != nil && t.AdditionalWeight > 0 && mathrand.Float64() < t.AdditionalWeight {
 		return t.Additional
 	}
-	return &Version{Config: t.Config, Layers: t.Layers}
+	if t.primary == nil {
+		t.prepare()
+	}
+	return t.primary
 }
 
 // Resolver resolves a caller's FunctionName and Qualifier. Errors are
@@ -263,6 +288,7 @@ func (iv *Invoker) Resolve(ctx context.Context, name, qualifier string) (*Target
 	if err != nil {
 		return nil, err
 	}
+	t.prepare()
 	// Only settled versions are cached: a Pending function flips to Active
 	// shortly, and the watch may fire before this store read returns.
 	if t.Config.State == lambda.StateActive && t.Config.LastUpdateStatus != lambda.UpdateInProgress {
@@ -390,7 +416,8 @@ func (iv *Invoker) Busy() int { return int(iv.inflight.Load()) }
 // pool returns the live pool of version v, creating it and retiring a
 // stale one of the same version.
 func (iv *Invoker) pool(v *Version) (*pool, error) {
-	key := poolKey(&v.Config)
+	v.prepare()
+	key := v.key
 	version := v.Config.FunctionName + ":" + v.Config.Version
 	iv.mu.Lock()
 	if iv.closed {

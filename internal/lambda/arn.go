@@ -48,6 +48,12 @@ func ParseFunctionName(s string, namespaced bool) (FunctionRef, error) {
 // ParseFunctionNameViolations is ParseFunctionName returning the individual
 // violations, for callers that report them together with others.
 func ParseFunctionNameViolations(s string, namespaced bool) (FunctionRef, Violations) {
+	// Fast path for the common bare name (no regexp on the invoke path): it
+	// is exactly what the patterns' name group accepts, with no prefix and
+	// no qualifier.
+	if bareName(s) {
+		return FunctionRef{Name: s}, nil
+	}
 	re, pattern, maxLen := reFunctionName, PatternFunctionName, MaxFunctionParamLen
 	if namespaced {
 		re, pattern, maxLen = reNSFunctionName, PatternNamespacedFunctionName, MaxNSFunctionParamLen
@@ -127,4 +133,19 @@ func QualifiedFunctionARN(region, account, name, qualifier string) string {
 		a += ":" + qualifier
 	}
 	return a
+}
+
+// bareName reports whether s is a plain function name: 1–64 of
+// [a-zA-Z0-9-_] (within both patterns' length limits).
+func bareName(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
