@@ -364,7 +364,7 @@ func (e *Env) Invoke(ctx context.Context, inv Invocation) (Result, error) {
 	c.deadline = c.start.Add(e.cfg.Timeout)
 	c.timer = time.NewTimer(e.cfg.Timeout)
 	e.logcap.BeginTail()
-	e.logcap.Platform(logs.StartLine(inv.RequestID, e.cfg.Version))
+	e.logcap.PlatformLater(logs.StartLine(inv.RequestID, e.cfg.Version))
 	if e.initFail != nil {
 		e.fail(c, e.initFail)
 		e.complete(c)

@@ -110,6 +110,24 @@ func (c *Capture) Platform(line []byte) {
 	c.enqueue(Record{Group: c.group, Stream: c.stream, Time: now, Message: line}, true)
 }
 
+// PlatformLater is Platform for a line that need not be stored at once
+// (START): it waits in the queue for the next record, so an invocation's
+// platform lines reach the Sink in one batch. Some record always follows
+// (END and REPORT at the latest), and Close flushes the queue.
+func (c *Capture) PlatformLater(line []byte) {
+	now := time.Now()
+	c.mu.Lock()
+	c.appendTail(line)
+	c.mu.Unlock()
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	if c.qclosed {
+		return
+	}
+	c.queue = append(c.queue, Record{Group: c.group, Stream: c.stream, Time: now, Message: line})
+	c.qbytes += len(line)
+}
+
 // BeginTail starts collecting an invocation's log text.
 func (c *Capture) BeginTail() {
 	c.mu.Lock()
