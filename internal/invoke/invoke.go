@@ -435,10 +435,16 @@ func (iv *Invoker) pool(v *Version) (*pool, error) {
 		}
 		iv.current[version] = key
 	}
-	iv.mu.Unlock()
 	if stale != nil {
-		iv.retire(stale)
+		// Closing the old configuration's idle environments is not the
+		// caller's business: do it beside the invocation.
+		iv.wg.Add(1)
+		go func() {
+			defer iv.wg.Done()
+			iv.retire(stale)
+		}()
 	}
+	iv.mu.Unlock()
 	return p, nil
 }
 

@@ -216,9 +216,7 @@ func TestUpdateRetiresOldPool(t *testing.T) {
 	if s.count() != 2 {
 		t.Fatalf("started = %d, want 2 (new config, new env)", s.count())
 	}
-	if !s.started[0].closed.Load() {
-		t.Error("environment of the old configuration was not retired")
-	}
+	waitFor(t, func() bool { return s.started[0].closed.Load() }) // retired beside the invocation
 	if st := iv.Stats("f"); st.Live != 1 || st.MemoryMB != 256 {
 		t.Errorf("Stats = %+v, want 1 live env of 256 MB", st)
 	}
