@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 
 	"github.com/lambdad/lambdad/internal/lambda"
 )
@@ -115,6 +116,8 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) error {
 	}
 	if status == http.StatusOK {
 		h.Set("Content-Type", "application/json")
+		// A known length spares the chunked encoding.
+		h.Set("Content-Length", strconv.Itoa(len(res.Payload)))
 	}
 	w.WriteHeader(status)
 	if status != http.StatusNoContent && len(res.Payload) > 0 {
