@@ -216,6 +216,11 @@ func NewNamespaced(opts NamespacedOptions) (*Namespaced, error) {
 		lock.Close()
 		return nil, err
 	}
+	if cleaned, err := n.sweepOrphans(); err != nil {
+		n.log.Warn("sweep leftovers of other daemons", "err", err)
+	} else if cleaned > 0 {
+		n.log.Warn("swept leftovers of crashed daemons", "prefixes", cleaned)
+	}
 	if err := cg.setup(); err != nil {
 		lock.Close()
 		return nil, fmt.Errorf("%w: %w", ErrUnsupported, err)
@@ -460,7 +465,12 @@ func (n *Namespaced) Close() error {
 	if err := syscall.Rmdir(n.rootDir); err != nil && !errors.Is(err, syscall.ENOENT) {
 		errs = append(errs, fmt.Errorf("remove %s: %w", n.rootDir, err))
 	}
+	// The state dir goes too (lock file last, while still holding it).
+	os.Remove(n.lock.Name())
 	errs = append(errs, n.lock.Close())
+	if err := os.Remove(n.opts.StateDir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		errs = append(errs, fmt.Errorf("remove %s: %w", n.opts.StateDir, err))
+	}
 	return errors.Join(errs...)
 }
 

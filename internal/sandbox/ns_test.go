@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // syncBuffer is an io.Writer safe for the output-copying goroutines.
@@ -184,4 +185,61 @@ func TestRCUWarmerMovesNothing(t *testing.T) {
 	}
 	w.poke() // after close: no goroutine starts
 	w.close()
+}
+
+func TestFamily(t *testing.T) {
+	for in, want := range map[string]string{"lambdad-1f8cdeeb": "lambdad-", "lambdad": "", "a-b-c": "a-b-", "-x": ""} {
+		if got := family(in); got != want {
+			t.Errorf("family(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A crashed daemon of the same family (its state dir and cgroups left,
+// nobody holding its lock) is cleaned up by the next daemon to start; a
+// live one is not touched.
+func TestSweepOrphans(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	state := t.TempDir()
+	fam := "lbdorph" + randToken(t) + "-"
+	dead, live := fam+"dead", fam+"live"
+	other := newTestRunner(t, NamespacedOptions{Prefix: live, StateDir: filepath.Join(state, live)})
+	// Fake the leftovers of a crash: state dir with an unlocked lock file
+	// and a cgroup parent per hierarchy, all older than 30 s.
+	deadDir := filepath.Join(state, dead)
+	os.MkdirAll(filepath.Join(deadDir, "root"), 0o755)
+	os.WriteFile(filepath.Join(deadDir, "lock"), nil, 0o600)
+	var cgs []string
+	for _, p := range other.cg.parents {
+		d := filepath.Join(filepath.Dir(p), dead)
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		cgs = append(cgs, d)
+	}
+	old := time.Now().Add(-time.Minute)
+	os.Chtimes(deadDir, old, old)
+	os.Chtimes(filepath.Join(deadDir, "lock"), old, old)
+	os.Chtimes(filepath.Join(state, live), old, old)
+	os.Chtimes(filepath.Join(state, live, "lock"), old, old)
+
+	newTestRunner(t, NamespacedOptions{Prefix: fam + "new", StateDir: filepath.Join(state, fam+"new")})
+	if _, err := os.Stat(deadDir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("orphan state dir still there (err %v)", err)
+	}
+	for _, d := range cgs {
+		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("orphan cgroup %s still there", d)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(state, live, "lock")); err != nil {
+		t.Errorf("a live daemon's state was swept: %v", err)
+	}
+	for _, p := range other.cg.parents {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("a live daemon's cgroup was swept: %v", err)
+		}
+	}
 }
