@@ -164,7 +164,7 @@ func TestLambdaVarsPrecedence(t *testing.T) {
 	cfg := &Config{FunctionName: "f", Version: "3", Handler: "h", MemoryMB: 256, Region: "r", InitType: "on-demand",
 		Env: map[string]string{"PYTHONPATH": "mine", "PATH": "/custom", "NODE_PATH": "x", "LAMBDA_TASK_ROOT": "/evil"}}
 	vars := lambdaVars(varsInput{cfg: cfg, paths: sandbox.Paths{TaskRoot: "/var/task", Opt: "/opt", RuntimeDir: "/var/runtime", Tmp: "/tmp"},
-		runtimeAPI: "127.0.0.1:9001", logGroup: "/aws/lambda/f", logStream: "s",
+		runtimeAPI: "169.254.100.1:9001", logGroup: "/aws/lambda/f", logStream: "s",
 		runtimeEnv: map[string]string{"AWS_EXECUTION_ENV": "AWS_Lambda_python3.12", "PYTHONPATH": "/var/runtime"}})
 	m := map[string]string{}
 	for _, kv := range vars {

@@ -162,7 +162,7 @@ func TestNamespacedRuntimeAPIPrivate(t *testing.T) {
 		envs = append(envs, envLn{s: started{env: e.(*nsEnv), stdout: &syncBuffer{}, stderr: &syncBuffer{}}, ln: ln})
 	}
 	// The host cannot connect to any environment's Runtime API: whatever
-	// answers (or not) on the host's 127.0.0.1:9001, it is not them.
+	// answers (or not) on the host's loopback Runtime API port, it is not them.
 	if c, err := net.Dial("tcp", RuntimeAPIAddr); err == nil {
 		c.Close()
 	}
