@@ -63,13 +63,10 @@ const (
 	hdrRetryAfter      = "Retry-After"
 )
 
-type ctxKey struct{}
-
-// requestID returns the x-amzn-RequestId assigned to r.
-func requestID(r *http.Request) string {
-	id, _ := r.Context().Value(ctxKey{}).(string)
-	return id
-}
+// requestID returns the x-amzn-RequestId handle assigned to the response
+// (kept in its header rather than a request context, which would cost a
+// copy of the request on every call).
+func requestID(w http.ResponseWriter) string { return w.Header().Get(hdrRequestID) }
 
 func newRequestID() string {
 	var b [16]byte
@@ -87,9 +84,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 // and renders any error in AWS's format.
 func (s *Server) handle(op string, h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		id := newRequestID()
-		w.Header().Set(hdrRequestID, id)
-		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, id))
+		w.Header().Set(hdrRequestID, newRequestID())
 		if err := h(w, r); err != nil {
 			s.writeError(w, r, op, err)
 		}

@@ -44,7 +44,7 @@ var errorTable = map[string]wireShape{
 // message; anything else is a logged 500 ServiceException carrying the
 // request ID.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, op string, err error) {
-	id := requestID(r)
+	id := requestID(w)
 	var le *lambda.Error
 	if !errors.As(err, &le) {
 		s.log.Error("api request failed", "op", op, "request_id", id, "err", err)

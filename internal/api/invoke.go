@@ -86,7 +86,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.ctl.ResolveName(r.PathValue("FunctionName"), r.URL.Query().Get("Qualifier")); err != nil {
 		return err
 	}
-	req, err := parseInvoke(r, requestID(r))
+	req, err := parseInvoke(r, requestID(w))
 	if err != nil {
 		return err
 	}

@@ -751,7 +751,15 @@ func poolKey(c *lambda.FunctionConfiguration) string {
 // NewTraceID returns an X-Ray trace header for an untraced invocation
 // (Root=1-<epoch hex>-<24 hex>;Parent=<16 hex>;Sampled=0).
 func NewTraceID() string {
-	var b [20]byte
-	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("Root=1-%08x-%s;Parent=%s;Sampled=0", time.Now().Unix(), hex.EncodeToString(b[:12]), hex.EncodeToString(b[12:]))
+	var rnd [20]byte
+	_, _ = rand.Read(rnd[:])
+	b := make([]byte, 0, 72)
+	b = append(b, "Root=1-"...)
+	b = fmt.Appendf(b, "%08x", time.Now().Unix())
+	b = append(b, '-')
+	b = hex.AppendEncode(b, rnd[:12])
+	b = append(b, ";Parent="...)
+	b = hex.AppendEncode(b, rnd[12:])
+	b = append(b, ";Sampled=0"...)
+	return string(b)
 }

@@ -3,6 +3,7 @@ package invoke
 import (
 	"context"
 	"errors"
+	"regexp"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -383,5 +384,12 @@ func TestChangeBracketsKeepCacheExact(t *testing.T) {
 	iv.Resolve(context.Background(), "f", "")
 	if r.calls != calls {
 		t.Errorf("settled resolution not cached")
+	}
+}
+
+func TestNewTraceID(t *testing.T) {
+	re := regexp.MustCompile(`^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$`)
+	if id := NewTraceID(); !re.MatchString(id) {
+		t.Errorf("NewTraceID() = %q", id)
 	}
 }
