@@ -16,7 +16,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -74,11 +73,24 @@ func New(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, opts Option
 	return &Store{nc: nc, js: js}, nil
 }
 
-var reName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+// plainName reports whether s is a non-empty run of [A-Za-z0-9_-] (a valid
+// subject token); a byte loop, as Subject runs for every log record.
+func plainName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
 
 // Subject is the subject of a log group's records.
 func Subject(group string) string {
-	if name, ok := strings.CutPrefix(group, "/aws/lambda/"); ok && reName.MatchString(name) {
+	if name, ok := strings.CutPrefix(group, "/aws/lambda/"); ok && plainName(name) {
 		return "logs.fn." + name
 	}
 	return "logs.g." + hex.EncodeToString([]byte(group))
