@@ -507,7 +507,7 @@ func BenchmarkWarmInvoke(b *testing.B) {
 	defer r.Close()
 	e, err := Start(context.Background(), Config{
 		FunctionName: "bench", Version: "$LATEST", Runtime: runtimes.Provided("provided.al2023"), Handler: "h",
-		MemoryMB: 128, Timeout: 10 * time.Second, TaskDir: goTaskDir, Region: "us-east-1", AccountID: "000000000000",
+		MemoryMB: 128, Timeout: 10 * time.Second, TaskDir: goTaskDir, Region: "us-east-1", AccountID: "000000000000", FreezeDelay: time.Millisecond,
 	}, r)
 	if err != nil {
 		b.Fatal(err)
