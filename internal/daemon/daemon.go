@@ -123,6 +123,9 @@ func (d *Daemon) start(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	// Environments closed later still write their last lines: those are
+	// published at once after this flush.
+	d.push(func() { d.logs.Close() })
 
 	d.ln, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -231,7 +234,7 @@ func Version() string {
 // newRunner picks the sandbox implementation for cfg.Isolation.
 func newRunner(cfg config.Config, dataDir string, hostPaths []string, log *slog.Logger) (sandbox.Runner, error) {
 	plain := func() (sandbox.Runner, error) {
-		return sandbox.NewPlain(sandbox.PlainOptions{BaseDir: filepath.Join(dataDir, "envs"), Logger: log.With("component", "sandbox")})
+		return sandbox.NewPlain(sandbox.PlainOptions{BaseDir: filepath.Join(dataDir, "envs"), CPUAffinity: cfg.FunctionCPUs == "memory", Logger: log.With("component", "sandbox")})
 	}
 	if cfg.Isolation == "none" {
 		log.Warn("isolation disabled: functions run as plain processes with lambdad's privileges", "isolation", "none")
@@ -242,6 +245,7 @@ func newRunner(cfg config.Config, dataDir string, hostPaths []string, log *slog.
 		HostPaths:     hostPaths,
 		EgressProxy:   cfg.FunctionNetwork == "proxy",
 		SharedNetwork: cfg.FunctionNetwork == "host",
+		CPUAffinity:   cfg.FunctionCPUs == "memory",
 		Logger:        log.With("component", "sandbox"),
 	})
 	if err == nil {

@@ -48,6 +48,8 @@ type Capture struct {
 	progress chan struct{} // closed and replaced after each read batch
 	readDone chan struct{}
 
+	direct DirectSink // sink, when it only buffers: no queue, no deliver goroutine
+
 	qmu     sync.Mutex
 	qcond   *sync.Cond
 	queue   []Record
@@ -79,8 +81,12 @@ func NewCapture(sink Sink, group, stream string) (*Capture, error) {
 		readDone: make(chan struct{}),
 	}
 	c.qcond = sync.NewCond(&c.qmu)
-	c.sinkWG.Add(1)
-	go c.deliver()
+	if d, ok := sink.(DirectSink); ok {
+		c.direct = d
+	} else {
+		c.sinkWG.Add(1)
+		go c.deliver()
+	}
 	go c.read()
 	return c, nil
 }
@@ -113,18 +119,24 @@ func (c *Capture) Platform(line []byte) {
 // PlatformLater is Platform for a line that need not be stored at once
 // (START): it waits in the queue for the next record, so an invocation's
 // platform lines reach the Sink in one batch. Some record always follows
-// (END and REPORT at the latest), and Close flushes the queue.
+// (END and REPORT at the latest), and Close flushes the queue. A DirectSink
+// gets the line at once: it batches on its own.
 func (c *Capture) PlatformLater(line []byte) {
 	now := time.Now()
 	c.mu.Lock()
 	c.appendTail(line)
 	c.mu.Unlock()
+	rec := Record{Group: c.group, Stream: c.stream, Time: now, Message: line}
+	if c.direct != nil {
+		c.direct.Write(rec) // the sink batches on its own
+		return
+	}
 	c.qmu.Lock()
 	defer c.qmu.Unlock()
 	if c.qclosed {
 		return
 	}
-	c.queue = append(c.queue, Record{Group: c.group, Stream: c.stream, Time: now, Message: line})
+	c.queue = append(c.queue, rec)
 	c.qbytes += len(line)
 }
 
@@ -307,6 +319,14 @@ func (c *Capture) emitLine(msg []byte) {
 }
 
 func (c *Capture) enqueue(rec Record, platform bool) {
+	if c.direct != nil {
+		if platform {
+			c.direct.Write(rec)
+		} else if !c.direct.TryWrite(rec) {
+			c.dropped.Add(1)
+		}
+		return
+	}
 	c.qmu.Lock()
 	defer c.qmu.Unlock()
 	if c.qclosed {

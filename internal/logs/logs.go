@@ -46,6 +46,16 @@ type BatchSink interface {
 	WriteBatch(recs []Record)
 }
 
+// DirectSink is a Sink that only buffers: its writes never block, so
+// Capture calls it directly from the pipe reader and from the platform-line
+// writers instead of through its own queue and goroutine. TryWrite stores a
+// function line unless the sink's buffer is full (the line is then dropped
+// and counted by Capture); Write (platform lines) always stores.
+type DirectSink interface {
+	Sink
+	TryWrite(rec Record) bool
+}
+
 // GroupName is the default log group of a function.
 func GroupName(function string) string { return "/aws/lambda/" + function }
 

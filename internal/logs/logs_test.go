@@ -193,3 +193,60 @@ func BenchmarkReportLine(b *testing.B) {
 		_ = r.Line()
 	}
 }
+
+// boundedSink is a DirectSink that keeps at most max function lines.
+type boundedSink struct {
+	mu   sync.Mutex
+	max  int
+	recs []Record
+	fn   int
+}
+
+func (b *boundedSink) Write(r Record) {
+	b.mu.Lock()
+	b.recs = append(b.recs, r)
+	b.mu.Unlock()
+}
+
+func (b *boundedSink) TryWrite(r Record) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.fn >= b.max {
+		return false
+	}
+	b.fn++
+	b.recs = append(b.recs, r)
+	return true
+}
+
+func TestDirectSinkInOrderAndBounded(t *testing.T) {
+	sink := &boundedSink{max: 3}
+	c, err := NewCapture(sink, "g", "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.BeginTail()
+	c.PlatformLater(StartLine("id", "1"))
+	cmd := exec.Command("sh", "-c", `echo a; echo b; echo c; echo d; echo e`)
+	cmd.Stdout = c.Output()
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	c.Sync(10 * time.Second)
+	c.Platform(EndLine("id"))
+	// A full sink drops function lines (counted), never platform lines,
+	// and the tail still has everything.
+	if tail := string(c.EndTail()); tail != "START RequestId: id Version: 1\na\nb\nc\nd\ne\nEND RequestId: id\n" {
+		t.Errorf("tail = %q", tail)
+	}
+	c.Close()
+	sink.mu.Lock()
+	got := messages(sink.recs)
+	sink.mu.Unlock()
+	if want := []string{"START RequestId: id Version: 1\n", "a\n", "b\n", "c\n", "END RequestId: id\n"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("records = %q, want %q", got, want)
+	}
+	if c.Dropped() != 2 {
+		t.Errorf("Dropped() = %d, want 2", c.Dropped())
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,16 +39,63 @@ const (
 type Options struct {
 	MaxAge   time.Duration // retention by age (default 7 days)
 	MaxBytes int64         // retention by size, oldest dropped (default 1 GiB)
+	// Linger is how long records wait in memory so that those written close
+	// together are published as one message per log stream (default 5 ms).
+	// Readers of this Store see them at once: Read flushes first.
+	Linger time.Duration
+	// MaxBuffer bounds the records waiting to be published; beyond it
+	// TryWrite (function output) drops (default 16 MiB).
+	MaxBuffer int
 }
+
+const (
+	defaultLinger    = 5 * time.Millisecond
+	defaultMaxBuffer = 16 << 20
+	// maxMessage bounds one published batch (NATS's default max payload is
+	// 1 MiB; the headers need some room).
+	maxMessage = 512 << 10
+)
 
 // Store writes and reads function logs. It is safe for concurrent use.
+//
+// Writes only append to an in-memory batch per log stream; a flush Linger
+// after the first buffered record (or at once when a batch is full)
+// publishes every batch as one message. A warm invoke's START, END and
+// REPORT therefore cost no NATS round of their own, and many invokes share
+// one: the flush is the only goroutine hand-off.
 type Store struct {
-	nc      *nats.Conn
-	js      jetstream.JetStream
-	dropped atomic.Uint64
+	nc        *nats.Conn
+	js        jetstream.JetStream
+	linger    time.Duration
+	maxBuffer int
+	dropped   atomic.Uint64
+
+	flushMu sync.Mutex // serialises flushes: a stream's messages stay in order
+
+	mu       sync.Mutex
+	batches  map[streamKey]*batch
+	ready    []*batch    // full batches waiting for the flush
+	buffered int         // bytes in batches and ready
+	timer    *time.Timer // the linger flush
+	armed    bool        // timer is due
+	kicked   bool        // a flush for full batches is on its way
+	closed   bool        // after Close: every write is published at once
 }
 
-var _ logs.BatchSink = (*Store)(nil)
+type streamKey struct{ group, stream string }
+
+// batch is the framed body of one message: per record 8-byte unix nanos,
+// 4-byte length, message.
+type batch struct {
+	key  streamKey
+	n    int
+	body []byte
+}
+
+var (
+	_ logs.BatchSink  = (*Store)(nil)
+	_ logs.DirectSink = (*Store)(nil)
+)
 
 // New creates or updates the LOGS stream.
 func New(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, opts Options) (*Store, error) {
@@ -70,7 +118,13 @@ func New(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, opts Option
 	if err != nil {
 		return nil, fmt.Errorf("create LOGS stream: %w", err)
 	}
-	return &Store{nc: nc, js: js}, nil
+	if opts.Linger <= 0 {
+		opts.Linger = defaultLinger
+	}
+	if opts.MaxBuffer <= 0 {
+		opts.MaxBuffer = defaultMaxBuffer
+	}
+	return &Store{nc: nc, js: js, linger: opts.Linger, maxBuffer: opts.MaxBuffer, batches: map[streamKey]*batch{}}, nil
 }
 
 // plainName reports whether s is a non-empty run of [A-Za-z0-9_-] (a valid
@@ -108,40 +162,123 @@ func groupOf(subject string) string {
 	return ""
 }
 
-// Write publishes rec. It never blocks on the disk; a record the client
-// cannot buffer is counted in Dropped.
+// Write buffers rec for the next flush. It never blocks on NATS or the
+// disk.
 func (s *Store) Write(rec logs.Record) {
-	m := &nats.Msg{Subject: Subject(rec.Group), Data: rec.Message, Header: nats.Header{}}
-	m.Header.Set(hdrLogStream, rec.Stream)
-	m.Header.Set(hdrTime, strconv.FormatInt(rec.Time.UnixNano(), 10))
-	if err := s.nc.PublishMsg(m); err != nil {
-		s.dropped.Add(1)
-	}
+	s.mu.Lock()
+	s.appendLocked(rec)
+	s.scheduleLocked()
+	s.mu.Unlock()
 }
 
-// WriteBatch publishes records of one log group and stream as one message
-// (framed: 8-byte unix nanos, 4-byte length, message, per record). It never
-// blocks on the disk.
+// TryWrite is Write unless MaxBuffer bytes already wait; then rec is
+// dropped (counted in Dropped) and TryWrite reports false.
+func (s *Store) TryWrite(rec logs.Record) bool {
+	s.mu.Lock()
+	if s.buffered >= s.maxBuffer {
+		s.mu.Unlock()
+		s.dropped.Add(1)
+		return false
+	}
+	s.appendLocked(rec)
+	s.scheduleLocked()
+	s.mu.Unlock()
+	return true
+}
+
+// WriteBatch buffers records (of one log stream, though any work) for the
+// next flush.
 func (s *Store) WriteBatch(recs []logs.Record) {
 	if len(recs) == 0 {
 		return
 	}
-	n := 0
+	s.mu.Lock()
 	for i := range recs {
-		n += 12 + len(recs[i].Message)
+		s.appendLocked(recs[i])
 	}
-	body := make([]byte, 0, n)
-	for i := range recs {
-		body = binary.BigEndian.AppendUint64(body, uint64(recs[i].Time.UnixNano()))
-		body = binary.BigEndian.AppendUint32(body, uint32(len(recs[i].Message)))
-		body = append(body, recs[i].Message...)
+	s.scheduleLocked()
+	s.mu.Unlock()
+}
+
+func (s *Store) appendLocked(rec logs.Record) {
+	k := streamKey{rec.Group, rec.Stream}
+	b := s.batches[k]
+	size := 12 + len(rec.Message)
+	if b != nil && len(b.body)+size > maxMessage {
+		s.ready = append(s.ready, b)
+		b = nil
 	}
-	m := &nats.Msg{Subject: Subject(recs[0].Group), Data: body, Header: nats.Header{}}
-	m.Header.Set(hdrLogStream, recs[0].Stream)
-	m.Header.Set(hdrBatch, strconv.Itoa(len(recs)))
-	if err := s.nc.PublishMsg(m); err != nil {
-		s.dropped.Add(uint64(len(recs)))
+	if b == nil {
+		b = &batch{key: k, body: make([]byte, 0, min(max(4*size, 512), maxMessage))}
+		s.batches[k] = b
 	}
+	b.body = binary.BigEndian.AppendUint64(b.body, uint64(rec.Time.UnixNano()))
+	b.body = binary.BigEndian.AppendUint32(b.body, uint32(len(rec.Message)))
+	b.body = append(b.body, rec.Message...)
+	b.n++
+	s.buffered += size
+}
+
+// scheduleLocked arranges the flush: at once when closed or when a full
+// batch waits, else Linger from now unless one is due already.
+func (s *Store) scheduleLocked() {
+	if s.closed {
+		s.mu.Unlock()
+		s.Flush()
+		s.mu.Lock()
+		return
+	}
+	if len(s.ready) > 0 && !s.kicked {
+		s.kicked = true
+		go s.Flush()
+	}
+	if !s.armed {
+		s.armed = true
+		if s.timer == nil {
+			s.timer = time.AfterFunc(s.linger, s.Flush)
+		} else {
+			s.timer.Reset(s.linger)
+		}
+	}
+}
+
+// Flush publishes every buffered record now (one message per log stream
+// and full batch). Read calls it, so a reader sees what was written before.
+func (s *Store) Flush() {
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
+	s.mu.Lock()
+	out := s.ready
+	for _, b := range s.batches {
+		out = append(out, b)
+	}
+	s.ready = nil
+	clear(s.batches)
+	s.buffered = 0
+	s.kicked = false
+	if s.armed {
+		s.armed = false
+		s.timer.Stop()
+	}
+	s.mu.Unlock()
+	for _, b := range out {
+		m := &nats.Msg{Subject: Subject(b.key.group), Data: b.body, Header: nats.Header{}}
+		m.Header[hdrLogStream] = []string{b.key.stream}
+		m.Header[hdrBatch] = []string{strconv.Itoa(b.n)}
+		if err := s.nc.PublishMsg(m); err != nil {
+			s.dropped.Add(uint64(b.n))
+		}
+	}
+}
+
+// Close publishes what is buffered; later writes are published at once.
+// The NATS connection stays the caller's.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.Flush()
+	return nil
 }
 
 // splitBatch decodes a WriteBatch body; nil if it is malformed.
@@ -176,6 +313,7 @@ type Query struct {
 // Read calls fn for every stored record matching q in order; with Follow it
 // then keeps delivering new ones until ctx is done (returning nil).
 func (s *Store) Read(ctx context.Context, q Query, fn func(logs.Record) error) (err error) {
+	s.Flush()
 	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
 	for _, g := range q.Groups {
 		cfg.FilterSubjects = append(cfg.FilterSubjects, Subject(g))

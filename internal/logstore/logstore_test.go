@@ -55,28 +55,12 @@ func TestWriteReadFollow(t *testing.T) {
 		s.Write(logs.Record{Group: "/aws/lambda/a", Stream: "2026/11/22/[$LATEST]abc", Time: t0.Add(time.Duration(i) * time.Millisecond), Message: []byte(fmt.Sprintf("a%d\n", i))})
 		s.Write(logs.Record{Group: "/aws/lambda/b", Stream: "s", Time: t0, Message: []byte("b\n")})
 	}
-	if err := s.nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	// Records published with core NATS are stored asynchronously: wait
-	// until all ten are in the stream.
-	st, _ := s.js.Stream(ctx, streamName)
-	for {
-		info, err := st.Info(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if info.State.Msgs == 10 {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("stream holds %d records, want 10", info.State.Msgs)
-		case <-time.After(time.Millisecond):
-		}
-	}
+	// Records are buffered, then published (one message per log stream)
+	// with core NATS and stored asynchronously: no Flush here, the linger
+	// timer publishes them; wait until both batches are in the stream.
+	waitMsgs(ctx, t, s, 2)
 	var got []string
 	err := s.Read(ctx, Query{Groups: []string{"/aws/lambda/a"}}, func(r logs.Record) error {
 		if r.Group != "/aws/lambda/a" || r.Stream != "2026/11/22/[$LATEST]abc" {
@@ -136,24 +120,10 @@ func TestWriteBatch(t *testing.T) {
 		{Group: "/aws/lambda/c", Stream: "st", Time: t0.Add(time.Millisecond), Message: []byte("REPORT RequestId: x\t\n")},
 		{Group: "/aws/lambda/c", Stream: "st", Time: t0.Add(2 * time.Millisecond), Message: []byte("")},
 	})
-	s.nc.Flush()
+	s.Flush()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	st, _ := s.js.Stream(ctx, streamName)
-	for {
-		info, err := st.Info(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if info.State.Msgs == 1 {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatal("batch not stored")
-		case <-time.After(time.Millisecond):
-		}
-	}
+	waitMsgs(ctx, t, s, 1)
 	var got []logs.Record
 	if err := s.Read(ctx, Query{Groups: []string{"/aws/lambda/c"}}, func(r logs.Record) error { got = append(got, r); return nil }); err != nil {
 		t.Fatal(err)
@@ -164,6 +134,102 @@ func TestWriteBatch(t *testing.T) {
 	if splitBatch("g", "s", []byte{1, 2, 3}) != nil {
 		t.Error("splitBatch accepted a truncated body")
 	}
+}
+
+// waitMsgs waits until the LOGS stream holds n messages (at least n with
+// atLeast).
+func waitMsgs(ctx context.Context, t *testing.T, s *Store, n uint64) {
+	waitMsgsMin(ctx, t, s, n, false)
+}
+
+func waitMsgsMin(ctx context.Context, t *testing.T, s *Store, n uint64, atLeast bool) {
+	t.Helper()
+	if err := s.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.js.Stream(ctx, streamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		info, err := st.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.State.Msgs == n || atLeast && info.State.Msgs > n {
+			return
+		}
+		if info.State.Msgs > n {
+			t.Fatalf("stream holds %d messages, want %d", info.State.Msgs, n)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("stream holds %d messages, want %d", info.State.Msgs, n)
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+func readAll(ctx context.Context, t *testing.T, s *Store, group string) []logs.Record {
+	t.Helper()
+	var got []logs.Record
+	if err := s.Read(ctx, Query{Groups: []string{group}}, func(r logs.Record) error { got = append(got, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func TestBufferBoundsAndBatchSplit(t *testing.T) {
+	s := newStore(t)
+	s.linger = time.Hour // only explicit flushes and full batches publish
+	s.maxBuffer = 4096
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	line := make([]byte, 1000)
+	ok := 0
+	for i := 0; i < 10; i++ {
+		if s.TryWrite(logs.Record{Group: "/aws/lambda/d", Stream: "s", Time: time.Now(), Message: line}) {
+			ok++
+		}
+	}
+	if ok != 5 || s.Dropped() != 5 {
+		t.Fatalf("TryWrite under a 4096-byte buffer kept %d, dropped %d; want 5 and 5", ok, s.Dropped())
+	}
+	// Platform lines (Write) are never dropped.
+	s.Write(logs.Record{Group: "/aws/lambda/d", Stream: "s", Time: time.Now(), Message: []byte("REPORT\n")})
+	s.Flush()
+	waitMsgs(ctx, t, s, 1)
+	if got := readAll(ctx, t, s, "/aws/lambda/d"); len(got) != 6 || string(got[5].Message) != "REPORT\n" {
+		t.Fatalf("read %d records after the flush, want 6 ending in REPORT", len(got))
+	}
+
+	// A stream writing more than one message's worth is split into full
+	// messages, published without waiting for the linger.
+	s.maxBuffer = 64 << 20
+	big := make([]byte, 100<<10)
+	for i := 0; i < 12; i++ {
+		s.Write(logs.Record{Group: "/aws/lambda/e", Stream: "s", Time: time.Now(), Message: big})
+	}
+	// Full 512 KiB batches go out on their own, long before the linger.
+	waitMsgsMin(ctx, t, s, 2, true)
+	if got := readAll(ctx, t, s, "/aws/lambda/e"); len(got) != 12 {
+		t.Fatalf("read %d big records, want 12", len(got))
+	}
+
+	// After Close every write is published at once.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.js.Stream(ctx, streamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Write(logs.Record{Group: "/aws/lambda/f", Stream: "s", Time: time.Now(), Message: []byte("late\n")})
+	waitMsgs(ctx, t, s, before.State.Msgs+1)
 }
 
 func FuzzSplitBatch(f *testing.F) {
