@@ -48,6 +48,10 @@ type Config struct {
 	// network beyond the Runtime API) or "host" (the host's network
 	// namespace; the Runtime API is then a host loopback port).
 	FunctionNetwork string
+	// FunctionCPUs is how many CPUs a function's runtime may use: "memory"
+	// (MemorySize/1769 rounded up, at least one — Lambda's compute in
+	// proportion to memory — on the least used CPUs) or "all".
+	FunctionCPUs string
 	// Runtimes maps runtime ids to interpreter paths, overriding detection.
 	Runtimes map[string]string
 	// LogLevel is debug, info, warn or error; LogFormat is text or json.
@@ -77,6 +81,7 @@ func Default() Config {
 		FreezeDelay:      time.Millisecond,
 		Isolation:        "auto",
 		FunctionNetwork:  "proxy",
+		FunctionCPUs:     "memory",
 		Runtimes:         map[string]string{},
 		LogLevel:         "info",
 		LogFormat:        "text",
@@ -125,6 +130,7 @@ func Parse(name string, args []string, getenv func(string) string) (Config, erro
 	fs.IntVar(&c.MemoryBudgetMB, "memory-budget", intEnv("LAMBDAD_MEMORY_BUDGET_MB", c.MemoryBudgetMB), "MB of environments kept before LRU eviction (0 = unlimited)")
 	fs.StringVar(&c.Isolation, "isolation", envOr(getenv, "LAMBDAD_ISOLATION", c.Isolation), "auto, namespaced or none")
 	fs.StringVar(&c.FunctionNetwork, "function-network", envOr(getenv, "LAMBDAD_FUNCTION_NETWORK", c.FunctionNetwork), "namespaced functions' network: proxy, none or host")
+	fs.StringVar(&c.FunctionCPUs, "function-cpus", envOr(getenv, "LAMBDAD_FUNCTION_CPUS", c.FunctionCPUs), "CPUs a function may use: memory (one per 1769 MB, as Lambda) or all")
 	fs.StringVar(&c.LogLevel, "log-level", envOr(getenv, "LAMBDAD_LOG_LEVEL", c.LogLevel), "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", envOr(getenv, "LAMBDAD_LOG_FORMAT", c.LogFormat), "text or json")
 	fs.DurationVar(&c.LogRetention, "log-retention", durEnv("LAMBDAD_LOG_RETENTION", c.LogRetention), "maximum age of stored function logs")
@@ -220,6 +226,11 @@ func (c Config) Validate() error {
 	case "proxy", "none", "host":
 	default:
 		errs = append(errs, fmt.Errorf("function-network %q: want proxy, none or host", c.FunctionNetwork))
+	}
+	switch c.FunctionCPUs {
+	case "memory", "all":
+	default:
+		errs = append(errs, fmt.Errorf("function-cpus %q: want memory or all", c.FunctionCPUs))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -47,6 +47,9 @@ type NamespacedOptions struct {
 	// CPUQuota adds a hard CPU quota of MemoryMB/1769 vCPU (as on AWS) to the
 	// proportional shares. It slows cold starts of small functions.
 	CPUQuota bool
+	// CPUAffinity starts each sandbox on CPUsFor(MemoryMB) of the host's
+	// CPUs (Lambda's compute in proportion to memory), the least used.
+	CPUAffinity bool
 	// SharedNetwork keeps environments in the host's network namespace, so
 	// functions have the host's outbound network. Weaker: Listen then binds
 	// a host loopback port (127.0.0.1:0), reachable by every local process,
@@ -118,6 +121,7 @@ type Namespaced struct {
 	overlay  bool
 
 	proxy       *egressProxy // nil without EgressProxy
+	placer      *cpuPlacer   // nil: every sandbox may use every CPU
 	spawn       chan func()
 	wg          sync.WaitGroup
 	noCloneInto atomic.Bool // clone3 CLONE_INTO_CGROUP refused (v2)
@@ -184,6 +188,9 @@ func NewNamespaced(opts NamespacedOptions) (*Namespaced, error) {
 	}
 	if opts.EgressProxy {
 		n.proxy = newEgressProxy(n.log)
+	}
+	if opts.CPUAffinity {
+		n.placer = newCPUPlacer()
 	}
 	if !cg.v2 {
 		if p := cg.parents["pids"]; p != "" {
@@ -499,6 +506,7 @@ type nsEnv struct {
 	started   bool
 	destroyed bool
 	proc      *os.Process // PID 1 of the sandbox (host view)
+	placed    *placement  // the sandbox's CPUs; released by Destroy
 	cmd       *exec.Cmd
 	statusR   *os.File
 	exit      Exit
@@ -546,6 +554,7 @@ func (e *nsEnv) Start(p Process) error {
 		return fmt.Errorf("start sandbox %s: path %q must be absolute and args non-empty", e.spec.ID, p.Path)
 	}
 	e.started = true
+	e.placed = e.n.placer.take(e.spec.MemoryMB)
 	proc, rd, err := e.spawn(p)
 	if err != nil {
 		e.exit = Exit{Code: -1, Err: err}
@@ -673,7 +682,7 @@ func (e *nsEnv) spawnOnce(p Process, useSync bool) (*os.Process, *bufio.Reader, 
 		cmd.SysProcAttr.CgroupFD = int(cgf.Fd())
 	}
 	errc := make(chan error, 1)
-	n.spawn <- func() { errc <- cmd.Start() }
+	n.spawn <- func() { errc <- startPlaced(e.placed, cmd.Start) }
 	err = <-errc
 	if err != nil {
 		statusR.Close()
@@ -870,7 +879,10 @@ func (e *nsEnv) Destroy() error {
 		e.mu.Lock()
 		e.destroyed = true
 		started := e.started
+		placed := e.placed
+		e.placed = nil
 		e.mu.Unlock()
+		defer e.n.placer.release(placed)
 		var errs []error
 		if started {
 			if err := e.cg.kill(); err != nil {

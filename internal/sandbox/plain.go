@@ -24,7 +24,10 @@ type PlainOptions struct {
 	// BaseDir holds one directory per environment (its /tmp and merged
 	// /opt). It is created if missing.
 	BaseDir string
-	Logger  *slog.Logger
+	// CPUAffinity starts each runtime on CPUsFor(MemoryMB) of the host's
+	// CPUs (Lambda's compute in proportion to memory), the least used.
+	CPUAffinity bool
+	Logger      *slog.Logger
 }
 
 // Plain runs environments as ordinary host processes: no namespaces, no
@@ -35,7 +38,8 @@ type PlainOptions struct {
 // that leave the group (setsid) are not tracked. Freeze/Thaw send
 // SIGSTOP/SIGCONT to the group. Peak memory is the runtime process's peak RSS.
 type Plain struct {
-	opts PlainOptions
+	opts   PlainOptions
+	placer *cpuPlacer // nil: every runtime may use every CPU
 
 	mu     sync.Mutex
 	envs   map[*plainEnv]struct{}
@@ -60,7 +64,11 @@ func NewPlain(opts PlainOptions) (*Plain, error) {
 	if err := os.MkdirAll(abs, 0o755); err != nil {
 		return nil, fmt.Errorf("new plain sandbox runner: %w", err)
 	}
-	return &Plain{opts: opts, envs: make(map[*plainEnv]struct{})}, nil
+	p := &Plain{opts: opts, envs: make(map[*plainEnv]struct{})}
+	if opts.CPUAffinity {
+		p.placer = newCPUPlacer()
+	}
+	return p, nil
 }
 
 // Name is "none".
@@ -80,7 +88,7 @@ func (p *Plain) Create(ctx context.Context, spec Spec) (Env, error) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create plain sandbox %s: %w", spec.ID, err)
 	}
-	e := &plainEnv{runner: p, dir: dir, done: make(chan struct{}), logger: p.opts.Logger.With("env_id", spec.ID)}
+	e := &plainEnv{runner: p, dir: dir, memoryMB: spec.MemoryMB, done: make(chan struct{}), logger: p.opts.Logger.With("env_id", spec.ID)}
 	fail := func(err error) (Env, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("create plain sandbox %s: %w", spec.ID, err)
@@ -183,9 +191,12 @@ type plainEnv struct {
 	paths  Paths
 	logger *slog.Logger
 
+	memoryMB int
+
 	mu        sync.Mutex
 	ln        net.Listener
 	cmd       *exec.Cmd
+	placed    *placement // the runtime's CPUs; released by Destroy
 	started   bool
 	destroyed bool
 
@@ -241,7 +252,8 @@ func (e *plainEnv) Start(p Process) error {
 		// Bounds Wait when a descendant keeps a non-file Stdout open.
 		WaitDelay: 100 * time.Millisecond,
 	}
-	if err := cmd.Start(); err != nil {
+	e.placed = e.runner.placer.take(e.memoryMB)
+	if err := startPlaced(e.placed, cmd.Start); err != nil {
 		e.exit = Exit{Code: -1, Err: err}
 		close(e.done)
 		return fmt.Errorf("start runtime: %w", err)
@@ -417,7 +429,10 @@ func (e *plainEnv) Destroy() error {
 		e.destroyed = true
 		started := e.cmd != nil
 		ln := e.ln
+		placed := e.placed
+		e.placed = nil
 		e.mu.Unlock()
+		defer e.runner.placer.release(placed)
 		var errs []error
 		if started {
 			if err := e.group(syscall.SIGKILL); err != nil {
