@@ -144,6 +144,17 @@ type Env struct {
 	reportInit bool
 	initFail   *failure
 
+	// detached is an invocation answered early (Invoke has returned) that
+	// completes when the runtime is back in /next (the Runtime API's hook
+	// finishes it on the runtime's own request: no goroutine of its own),
+	// exits (exitWatch) or overruns its deadline (an AfterFunc). Whoever
+	// takes it from dmu finishes it.
+	dmu      sync.Mutex
+	detached *call
+	// events are the Runtime API's events the hook did not consume; sent
+	// under dmu, so detach finds any that came before it.
+	events chan runtimeapi.Event
+
 	dead     atomic.Bool
 	closing  atomic.Bool
 	teardown sync.Once
@@ -207,6 +218,7 @@ func Start(ctx context.Context, cfg Config, runner sandbox.Runner) (*Env, error)
 		arn:       "arn:aws:lambda:" + cfg.Region + ":" + cfg.AccountID + ":function:" + cfg.FunctionName,
 		serveDone: make(chan struct{}),
 		sem:       make(chan struct{}, 1),
+		events:    make(chan runtimeapi.Event, 16),
 	}
 	e.sem <- struct{}{}
 	defer func() { <-e.sem }()
@@ -233,6 +245,7 @@ func Start(ctx context.Context, cfg Config, runner sandbox.Runner) (*Env, error)
 		return fail(err)
 	}
 	e.api = runtimeapi.New(e.logger)
+	e.api.SetHook(e.onRuntimeEvent)
 	go func() {
 		defer close(e.serveDone)
 		if err := e.api.Serve(ln); err != nil {
@@ -276,13 +289,14 @@ func Start(ctx context.Context, cfg Config, runner sandbox.Runner) (*Env, error)
 		return e, nil
 	}
 	e.logger.Info("cold start")
+	go e.exitWatch()
 
 	t := time.NewTimer(cfg.InitTimeout)
 	defer t.Stop()
 	c := &call{phase: phInit}
 	for c.phase == phInit && !e.ready {
 		select {
-		case ev := <-e.api.Events():
+		case ev := <-e.events:
 			e.onInitEvent(c, ev)
 		case <-sbx.Done():
 			e.onInitExit(c)
@@ -391,14 +405,98 @@ func (e *Env) Invoke(ctx context.Context, inv Invocation) (Result, error) {
 		res.Duration = time.Since(c.handoff)
 		res.MaxMemoryUsedMB = peakMB(e.sbx.Stats())
 		res.Alive = true
-		go func() {
-			e.run(c, nil, false)
-			e.complete(c)
-		}()
+		e.detach(c)
 		return res, nil
 	}
 	e.complete(c)
 	return c.res, nil
+}
+
+// detach hands c, answered, to whichever of the runtime's next /next, its
+// exit or the deadline comes first (see Env.detached).
+func (e *Env) detach(c *call) {
+	c.timer.Stop()
+	e.dmu.Lock()
+	e.detached = c
+	c.deadlineFn = time.AfterFunc(time.Until(c.deadline), func() {
+		if e.take(c) {
+			e.onTimeout(c)
+			e.complete(c)
+		}
+	})
+	e.dmu.Unlock()
+	// Something the run loop has not seen may have come before detached
+	// was set: the runtime's /next (sent on Events, not to the hook) or
+	// its exit. Finish c the undetached way then.
+	finish := func() {
+		c.timer.Reset(time.Until(c.deadline))
+		go func() {
+			e.run(c, nil, false)
+			e.complete(c)
+		}()
+	}
+	select {
+	case ev := <-e.events:
+		if e.take(c) {
+			e.onEvent(c, ev)
+			finish()
+		}
+	case <-e.sbx.Done():
+		if e.take(c) {
+			finish() // run sees the exit
+		}
+	default:
+	}
+}
+
+// take removes c from detached; false when another path took it first.
+func (e *Env) take(c *call) bool {
+	e.dmu.Lock()
+	defer e.dmu.Unlock()
+	if e.detached != c {
+		return false
+	}
+	e.detached = nil
+	c.deadlineFn.Stop()
+	return true
+}
+
+// onRuntimeEvent is the Runtime API hook: the runtime's /next after an
+// early answer completes the detached invocation right here; every other
+// event goes to the loop driving the environment.
+func (e *Env) onRuntimeEvent(ev runtimeapi.Event) bool {
+	e.dmu.Lock()
+	if c := e.detached; c != nil && ev.Kind == runtimeapi.EventDone && ev.RequestID == c.inv.RequestID {
+		e.detached = nil
+		c.deadlineFn.Stop()
+		e.dmu.Unlock()
+		e.onEvent(c, ev)
+		e.complete(c)
+		return true
+	}
+	defer e.dmu.Unlock()
+	select {
+	case e.events <- ev:
+	default:
+		// At most three events (ready, answer, done) are outstanding per
+		// invocation; a full buffer means nobody drives this environment.
+		e.logger.Error("runtime event dropped", "event", ev.Kind.String(), "request_id", ev.RequestID)
+	}
+	return true
+}
+
+// exitWatch finishes a detached invocation whose runtime exits (a
+// Runtime.ExitError after an answer, or Close). An invocation the run loop
+// drives sees the exit there.
+func (e *Env) exitWatch() {
+	<-e.sbx.Done()
+	e.dmu.Lock()
+	c := e.detached
+	e.dmu.Unlock()
+	if c != nil && e.take(c) {
+		e.onExit(c)
+		e.complete(c)
+	}
 }
 
 type phase uint8
@@ -417,8 +515,10 @@ type call struct {
 	handoff  time.Time
 	deadline time.Time
 	timer    *time.Timer
-	phase    phase
-	res      Result
+	// deadlineFn replaces timer once the call is detached.
+	deadlineFn *time.Timer
+	phase      phase
+	res        Result
 }
 
 type runResult uint8
@@ -447,7 +547,7 @@ func (e *Env) run(c *call, cancel <-chan struct{}, early bool) runResult {
 			return runDone
 		}
 		select {
-		case ev := <-e.api.Events():
+		case ev := <-e.events:
 			switch c.phase {
 			case phInit:
 				e.onInitEvent(c, ev)

@@ -674,3 +674,64 @@ func BenchmarkColdStart(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// answerThen is a shell runtime that answers its first event "ok" and then,
+// per $MODE, exits 3 or hangs instead of coming back to /next.
+const answerThen = `#!/bin/sh
+set -e
+H=$(mktemp)
+curl -sS -D "$H" -o /dev/null "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/next"
+ID=$(grep -i '^Lambda-Runtime-Aws-Request-Id:' "$H" | cut -d: -f2 | tr -d '[:space:]')
+curl -sS -o /dev/null -X POST -d '"ok"' "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/$ID/response"
+case "$MODE" in
+exit) exit 3 ;;
+hang) exec sleep 60 ;;
+esac
+`
+
+// TestAnsweredThenGone: a success is answered at once (Invoke returns
+// before the runtime is back in /next); a runtime that then exits or hangs
+// still gets its END/REPORT (and the timeout line), and the environment
+// is dead for the next Invoke.
+func TestAnsweredThenGone(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl not installed")
+	}
+	for _, mode := range []string{"exit", "hang"} {
+		t.Run(mode, func(t *testing.T) {
+			task := t.TempDir()
+			if err := os.WriteFile(filepath.Join(task, "bootstrap"), []byte(answerThen), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			f := newFixture(t, task)
+			f.cfg.Timeout = time.Second
+			f.cfg.Env = map[string]string{"MODE": mode}
+			e := f.start()
+			id := newRequestID()
+			res, err := e.Invoke(t.Context(), Invocation{RequestID: id, Payload: []byte(`{}`)})
+			if err != nil || string(res.Payload) != `"ok"` || res.FunctionError != "" {
+				t.Fatalf("Invoke = %+v, %v", res, err)
+			}
+			// The next invoke waits for the first to finish, then finds
+			// the environment dead.
+			if _, err := e.Invoke(t.Context(), Invocation{Payload: []byte(`{}`)}); !errors.Is(err, ErrDead) {
+				t.Fatalf("second Invoke error = %v, want ErrDead", err)
+			}
+			if e.Alive() {
+				t.Fatal("environment alive")
+			}
+			if !hasMessage(f.sink, "END RequestId: "+id+"\n") {
+				t.Fatal("END line missing")
+			}
+			timedOut := false
+			for _, r := range f.sink.Records() {
+				if bytes.Contains(r.Message, []byte(id+" Task timed out after 1.00 seconds")) {
+					timedOut = true
+				}
+			}
+			if timedOut != (mode == "hang") {
+				t.Fatalf("timeout line written = %v in mode %s", timedOut, mode)
+			}
+		})
+	}
+}

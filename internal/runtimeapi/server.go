@@ -124,6 +124,7 @@ type Server struct {
 	mux    *http.ServeMux
 	srv    *http.Server
 	events chan Event
+	hook   func(Event) bool
 	closed chan struct{}
 	once   sync.Once
 
@@ -171,6 +172,12 @@ func (s *Server) Close() error {
 	return s.srv.Close()
 }
 
+// SetHook makes the server offer every event to hook before sending it on
+// Events; an event hook consumes (returns true for) is not sent. hook runs
+// on the goroutine serving the runtime's request, before that request is
+// answered. Call it before Serve.
+func (s *Server) SetHook(hook func(Event) bool) { s.hook = hook }
+
 // Events reports the runtime's accepted transitions. The environment must
 // keep receiving while an invocation or INIT is in progress.
 func (s *Server) Events() <-chan Event { return s.events }
@@ -213,6 +220,9 @@ func (s *Server) Deliver(inv *Invocation) error {
 
 // emit hands ev to the environment unless the server is closed.
 func (s *Server) emit(ev Event) {
+	if s.hook != nil && s.hook(ev) {
+		return
+	}
 	select {
 	case s.events <- ev:
 	case <-s.closed:
