@@ -7,11 +7,13 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // runEcho is the floor-A role: a plain net/http echo server.
@@ -139,7 +141,11 @@ func (f *frontend) response(w http.ResponseWriter, r *http.Request) {
 // (one worker only) adds SIGSTOP/SIGCONT around every job. With fnExe set
 // the workers are that aws-lambda-go function binary itself, pointed at
 // this frontend as its Runtime API (AWS_LAMBDA_RUNTIME_API).
-func runFloorB(workers int, freeze bool, fnExe string) error {
+//
+// With pin, worker i starts with an affinity of one CPU (i modulo the CPUs
+// this process may use): the placement lambdad gives functions of up to
+// 1769 MB, so a reader can tell the relay's cost from the placement's gain.
+func runFloorB(workers int, freeze bool, fnExe string, pin bool) error {
 	f := &frontend{jobs: make(chan *job), pending: map[uint64]*job{},
 		gate: make(chan struct{}, 1), polled: make(chan struct{}, 1)}
 	mux := http.NewServeMux()
@@ -171,7 +177,8 @@ func runFloorB(workers int, freeze bool, fnExe string) error {
 	if err != nil {
 		return err
 	}
-	for range workers {
+	cpus := allowedCPUs()
+	for i := range workers {
 		var cmd *exec.Cmd
 		if fnExe != "" {
 			cmd = exec.Command(fnExe)
@@ -182,7 +189,12 @@ func runFloorB(workers int, freeze bool, fnExe string) error {
 		}
 		cmd.Stderr = os.Stderr
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if err := cmd.Start(); err != nil {
+		startFn := cmd.Start
+		if pin && len(cpus) > 1 {
+			cpu := cpus[i%len(cpus)]
+			startFn = func() error { return startOnCPU(cpu, cmd.Start) }
+		}
+		if err := startFn(); err != nil {
 			return err
 		}
 		kids = append(kids, cmd)
@@ -231,4 +243,46 @@ func work(base string) error {
 		io.Copy(io.Discard, r2.Body)
 		r2.Body.Close()
 	}
+}
+
+// cpuMask is a Linux affinity mask of up to 1024 CPUs.
+type cpuMask [16]uint64
+
+func affinity(op uintptr, m *cpuMask) error {
+	if _, _, e := syscall.RawSyscall(op, 0, unsafe.Sizeof(*m), uintptr(unsafe.Pointer(m))); e != 0 {
+		return e
+	}
+	return nil
+}
+
+// allowedCPUs lists the CPUs the calling thread may use.
+func allowedCPUs() []int {
+	var m cpuMask
+	if affinity(syscall.SYS_SCHED_GETAFFINITY, &m) != nil {
+		return nil
+	}
+	var cpus []int
+	for c := 0; c < len(m)*64; c++ {
+		if m[c/64]&(1<<(c%64)) != 0 {
+			cpus = append(cpus, c)
+		}
+	}
+	return cpus
+}
+
+// startOnCPU runs start (fork and exec) on a thread narrowed to cpu, so the
+// child inherits that one CPU from its first instruction.
+func startOnCPU(cpu int, start func() error) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var old, one cpuMask
+	if err := affinity(syscall.SYS_SCHED_GETAFFINITY, &old); err != nil {
+		return err
+	}
+	one[cpu/64] = 1 << (cpu % 64)
+	if err := affinity(syscall.SYS_SCHED_SETAFFINITY, &one); err != nil {
+		return err
+	}
+	defer affinity(syscall.SYS_SCHED_SETAFFINITY, &old)
+	return start()
 }

@@ -47,7 +47,7 @@ func main() {
 		o                                   options
 		role, url, isolation, dataDir, prof string
 		workers                             int
-		freeze                              bool
+		freeze, pin                         bool
 		fnExe                               string
 	)
 	fs := flag.NewFlagSet("lambdad-bench", flag.ExitOnError)
@@ -56,6 +56,7 @@ func main() {
 	fs.IntVar(&workers, "workers", 1, "internal: floor-B worker processes (floorb role)")
 	fs.BoolVar(&freeze, "freeze", false, "internal: floor-B worker frozen between jobs (floorb role, 1 worker)")
 	fs.StringVar(&fnExe, "fn", "", "internal: floor-B workers are this aws-lambda-go binary (floorb role)")
+	fs.BoolVar(&pin, "pin", false, "internal: floor-B worker i runs on one CPU, i mod the CPUs (floorb role)")
 	fs.StringVar(&isolation, "isolation", "none", "internal: lambdad isolation (serve role)")
 	fs.StringVar(&dataDir, "data-dir", "", "internal: lambdad data dir (serve role)")
 	fs.StringVar(&prof, "serve-cpuprofile", "", "internal: CPU profile of the daemon (serve role)")
@@ -78,7 +79,7 @@ func main() {
 	case "echo":
 		err = runEcho()
 	case "floorb":
-		err = runFloorB(workers, freeze, fnExe)
+		err = runFloorB(workers, freeze, fnExe, pin)
 	case "worker":
 		err = runWorker(url)
 	case "serve":
@@ -260,6 +261,12 @@ func (b *bench) setup(ctx context.Context) error {
 		return err
 	}
 	if _, err := start("floorb-1-fn", "-role", "floorb", "-workers", "1", "-fn", b.goBin); err != nil {
+		return err
+	}
+	if _, err := start("floorb-1-fn-pin", "-role", "floorb", "-workers", "1", "-fn", b.goBin, "-pin"); err != nil {
+		return err
+	}
+	if _, err := start("floorb-16-fn-pin", "-role", "floorb", "-workers", "16", "-fn", b.goBin, "-pin"); err != nil {
 		return err
 	}
 	logf("start lambdad (plain)")

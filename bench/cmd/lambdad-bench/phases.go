@@ -12,7 +12,7 @@ import (
 // round so that load from other tenants hits every target alike.
 func (b *bench) warm(ctx context.Context, rep *report) error {
 	body := []byte(b.o.payload)
-	echo, fb1, fb16, fbz, fbf := b.kids[0], b.kids[1], b.kids[2], b.kids[3], b.kids[4]
+	echo, fb1, fb16, fbz, fbf, fbfp, fbf16p := b.kids[0], b.kids[1], b.kids[2], b.kids[3], b.kids[4], b.kids[5], b.kids[6]
 	type tgt struct {
 		key string
 		c   int
@@ -24,6 +24,7 @@ func (b *bench) warm(ctx context.Context, rep *report) error {
 		{"B1", 1, httpEcho(newHTTPClient(2), fb1.url, body), fb1.pid()},
 		{"B1z", 1, httpEcho(newHTTPClient(2), fbz.url, body), fbz.pid()},
 		{"B1f", 1, httpEcho(newHTTPClient(2), fbf.url, body), fbf.pid()},
+		{"B1fp", 1, httpEcho(newHTTPClient(2), fbfp.url, body), fbfp.pid()},
 		{"plain", 1, httpEcho(newHTTPClient(2), b.plain.invokeURL("echo"), body), b.plain.pid()},
 		{"plain-sdk", 1, sdkEcho(newSDK(b.plain.url), "echo", body), b.plain.pid()},
 	}
@@ -38,6 +39,7 @@ func (b *bench) warm(ctx context.Context, rep *report) error {
 	}
 	c16 := []tgt{
 		{"B16", 16, httpEcho(newHTTPClient(32), fb16.url, body), fb16.pid()},
+		{"B16fp", 16, httpEcho(newHTTPClient(32), fbf16p.url, body), fbf16p.pid()},
 		{"plain16", 16, httpEcho(newHTTPClient(32), b.plain.invokeURL("echo"), body), b.plain.pid()},
 	}
 	if b.ns != nil {
@@ -76,7 +78,9 @@ func (b *bench) warm(ctx context.Context, rep *report) error {
 	rep.row("floor B: Runtime-API relay, c=1 (1 worker)", B1, ratio(p50(B1), p50(A))+" of A p50", "", "")
 	rep.row("floor B + SIGSTOP/SIGCONT per job, c=1 (info)", res["B1z"], ratio(p50(res["B1z"]), p50(B1))+" of B p50", "(info)", "")
 	rep.row("floor B, worker = the aws-lambda-go echo function, c=1 (info)", res["B1f"], ratio(p50(res["B1f"]), p50(B1))+" of B p50", "(info)", "")
+	rep.row("floor B, worker = the aws-lambda-go function on one CPU, c=1 (info)", res["B1fp"], ratio(p50(res["B1fp"]), p50(B1))+" of B p50", "(info)", "")
 	rep.row("floor B: Runtime-API relay, c=16 (16 workers)", B16, "", "", "")
+	rep.row("floor B, 16 aws-lambda-go workers one CPU each, c=16 (info)", res["B16fp"], fmt.Sprintf("%.2f× B req/s", res["B16fp"].rps()/B16.rps()), "(info)", "")
 	rp := p50(pl) / p50(B1)
 	rep.row("lambdad plain Go warm, c=1", pl, ratio(p50(pl), p50(B1))+" of B p50", "≤ 1.5× B (#3)", verdict(rp <= 1.5))
 	rep.row("lambdad plain Go warm, c=1, aws-sdk-go-v2", res["plain-sdk"], ratio(p50(res["plain-sdk"]), p50(B1))+" of B p50", "(info)", "")
