@@ -187,7 +187,9 @@ func runFloorB(workers int, freeze bool, fnExe string, pin bool) error {
 		} else {
 			cmd = exec.Command(exe, "-role", "worker", "-url", base)
 		}
-		cmd.Stderr = os.Stderr
+		if fnExe == "" {
+			cmd.Stderr = os.Stderr
+		} // aws-lambda-go logs the frontend's shutdown as a failed /next: not worth printing
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		startFn := cmd.Start
 		if pin && len(cpus) > 1 {
