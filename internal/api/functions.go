@@ -72,12 +72,9 @@ func (s *Server) updateFunctionCode(w http.ResponseWriter, r *http.Request) erro
 	return writeJSON(w, http.StatusOK, out)
 }
 
-// maxConfigRequestBytes bounds UpdateFunctionConfiguration bodies (no code).
-const maxConfigRequestBytes = 1 << 20
-
 func (s *Server) updateFunctionConfiguration(w http.ResponseWriter, r *http.Request) error {
 	var in control.UpdateFunctionConfigurationInput
-	if err := decodeJSON(r, w, &in, maxConfigRequestBytes, "UpdateFunctionConfiguration"); err != nil {
+	if err := decodeJSON(r, w, &in, maxSmallRequestBytes, "UpdateFunctionConfiguration"); err != nil {
 		return err
 	}
 	in.FunctionName = r.PathValue("FunctionName")

@@ -17,17 +17,17 @@ func TestPrecedence(t *testing.T) {
 	if c.Addr != "127.0.0.1:0" || c.DataDir != "/tmp/x" || c.KeepWarm != time.Minute || c.Runtimes["python3.12"] != "/usr/bin/python3" {
 		t.Errorf("Parse = %+v", c)
 	}
-	if c.Region != "us-east-1" || c.AccountID != "000000000000" || c.ConcurrencyLimit != 1000 {
+	if c.Region != "us-east-1" || c.AccountID != "000000000000" || c.ConcurrencyLimit != 1000 || c.FunctionCPUs != "memory" {
 		t.Errorf("defaults lost: %+v", c)
 	}
 }
 
 func TestValidateReportsEverything(t *testing.T) {
-	_, err := Parse("serve", []string{"-addr", "nope", "-account-id", "12", "-isolation", "vm", "-region", "moon"}, env(nil))
+	_, err := Parse("serve", []string{"-addr", "nope", "-account-id", "12", "-isolation", "vm", "-region", "moon", "-function-cpus", "half"}, env(nil))
 	if err == nil {
 		t.Fatal("Parse accepted invalid flags")
 	}
-	for _, want := range []string{"addr", "account-id", "isolation", "region"} {
+	for _, want := range []string{"addr", "account-id", "isolation", "region", `function-cpus "half": want memory or all`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %s", err, want)
 		}

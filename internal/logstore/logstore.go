@@ -186,8 +186,8 @@ func (s *Store) TryWrite(rec logs.Record) bool {
 	return true
 }
 
-// WriteBatch buffers records (of one log stream, though any work) for the
-// next flush.
+// WriteBatch buffers records for the next flush (each goes to its own log
+// stream's batch).
 func (s *Store) WriteBatch(recs []logs.Record) {
 	if len(recs) == 0 {
 		return

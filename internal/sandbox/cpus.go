@@ -113,7 +113,7 @@ func (p *cpuPlacer) take(memoryMB int) *placement {
 	return pl
 }
 
-// release returns pl's CPUs. Idempotent per placement is the caller's job.
+// release returns pl's CPUs; call it once per placement (Destroy does).
 func (p *cpuPlacer) release(pl *placement) {
 	if p == nil || pl == nil {
 		return
